@@ -1,0 +1,1 @@
+"""ddsp (in progress)."""

@@ -1,0 +1,1 @@
+"""Training library for ddsp: data providers and dataset statistics."""
