@@ -146,7 +146,7 @@ def safe_divide(numerator, denominator, eps=1e-7) -> tf.Tensor:
 
 def safe_log(x, eps=1e-5) -> tf.Tensor:
   """Natural log where elements <= 0 are replaced by `eps` (no additive floor)."""
-  x = tf.convert_to_tensor(x)
+  x = tf_float32(x)
   safe_x = tf.where(x <= 0.0, eps, x)
   return tf.math.log(safe_x)
 

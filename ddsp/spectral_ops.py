@@ -1,0 +1,352 @@
+"""Audio features: spectrograms, framing, energy, loudness and pitch.
+
+Conventions (as in ddsp 3.7.0):
+- `stft` frames start at `i * hop` (no centring), periodic Hann window, FFT
+  length the next power of two, `pad_end=True` gives `ceil(N / hop)` frames.
+- Framed features (`compute_loudness`, `compute_power`, `compute_f0`) use
+  `padding='center'` by default: frame k is centred on sample `k * hop`, which
+  gives `N / hop + 1` frames; 'same' gives `ceil(N / hop)` frames starting at
+  `k * hop`; 'valid' pads nothing.
+- Loudness is A-weighted power averaged over frequency bins, in dB with an
+  absolute floor of -80 dB.
+"""
+
+from typing import Optional, Text, Tuple
+
+import gin
+import numpy as np
+import scipy.signal
+import tensorflow as tf
+
+from ddsp import core
+
+CREPE_SAMPLE_RATE = 16000
+CREPE_FRAME_SIZE = 1024
+
+F0_RANGE = 127.0  # MIDI.
+DB_RANGE = core.DB_RANGE  # dB (80.0).
+
+
+# ------------------------------------------------------------------------------
+# Short-time Fourier transforms
+# ------------------------------------------------------------------------------
+def _hop_size(frame_size: int, overlap: float) -> int:
+  """Hop in samples for a frame size and overlap fraction (truncated)."""
+  return int(frame_size * (1.0 - overlap))
+
+
+def stft(audio, frame_size: int = 2048, overlap: float = 0.75,
+         pad_end: bool = True) -> tf.Tensor:
+  """Differentiable short-time Fourier transform.
+
+  Args:
+    audio: [B, N], [B, N, 1] or [N] audio.
+    frame_size: Window length in samples (FFT length: next power of two).
+    overlap: Fraction of overlap between frames; hop = frame_size * (1 -
+      overlap).
+    pad_end: Pad the end so every sample starts a frame (`ceil(N / hop)`
+      frames); else only full frames.
+
+  Returns:
+    Complex64 [B, n_frames, fft_size // 2 + 1] (or without batch for [N]).
+  """
+  audio = core.tf_float32(audio)
+  if len(audio.shape) == 3:
+    audio = tf.squeeze(audio, axis=-1)
+  return tf.signal.stft(signals=audio,
+                        frame_length=int(frame_size),
+                        frame_step=_hop_size(frame_size, overlap),
+                        fft_length=None,
+                        pad_end=pad_end)
+
+
+def stft_np(audio, frame_size: int = 2048, overlap: float = 0.75,
+            pad_end: bool = True) -> np.ndarray:
+  """Non-differentiable numpy STFT, equal to `stft` for power-of-two sizes.
+
+  Args:
+    audio: [B, N] or [N] audio.
+    frame_size: Window (and FFT) length in samples.
+    overlap: Fraction of overlap between frames.
+    pad_end: Zero-pad the end as `pad(..., padding='same')`.
+
+  Returns:
+    Complex [B, n_frames, frame_size // 2 + 1] (or without batch).
+  """
+  if (frame_size * overlap) % 2.0 != 0:
+    raise ValueError(f'frame_size * overlap must be even; received '
+                     f'frame_size={frame_size}, overlap={overlap}.')
+  hop_size = _hop_size(frame_size, overlap)
+  audio = np.asarray(audio, np.float32)
+  is_2d = audio.ndim == 2
+  if pad_end:
+    audio = pad(audio, frame_size, hop_size, 'same', axis=int(is_2d)).numpy()
+  window = scipy.signal.get_window('hann', frame_size, fftbins=True)
+  frames = np.lib.stride_tricks.sliding_window_view(
+      audio, frame_size, axis=-1)[..., ::hop_size, :]
+  return np.fft.rfft(frames * window, axis=-1).astype(np.complex64)
+
+
+@gin.register
+def compute_mag(audio, size: int = 2048, overlap: float = 0.75,
+                pad_end: bool = True) -> tf.Tensor:
+  """Magnitude spectrogram [B, n_frames, bins] (see `stft`)."""
+  return tf.abs(stft(audio, frame_size=size, overlap=overlap, pad_end=pad_end))
+
+
+@gin.register
+def compute_logmag(audio, size: int = 2048, overlap: float = 0.75,
+                   pad_end: bool = True) -> tf.Tensor:
+  """Natural log of the magnitude spectrogram (zeros -> log(1e-5))."""
+  return core.safe_log(compute_mag(audio, size, overlap, pad_end))
+
+
+@gin.register
+def compute_mel(audio,
+                lo_hz: float = 0.0,
+                hi_hz: float = 8000.0,
+                bins: int = 64,
+                fft_size: int = 2048,
+                overlap: float = 0.75,
+                pad_end: bool = True,
+                sample_rate: int = 16000) -> tf.Tensor:
+  """Mel-scaled magnitude spectrogram [B, n_frames, bins].
+
+  TF's HTK mel filterbank (triangles in the mel domain, no area normalisation)
+  applied to magnitudes, not power.
+  """
+  mag = compute_mag(audio, fft_size, overlap, pad_end)
+  num_spectrogram_bins = int(mag.shape[-1])
+  linear_to_mel_matrix = tf.signal.linear_to_mel_weight_matrix(
+      bins, num_spectrogram_bins, sample_rate, lo_hz, hi_hz)
+  mel = tf.tensordot(mag, linear_to_mel_matrix, 1)
+  mel.set_shape(mag.shape[:-1].concatenate(linear_to_mel_matrix.shape[-1:]))
+  return mel
+
+
+@gin.register
+def compute_logmel(audio,
+                   lo_hz: float = 80.0,
+                   hi_hz: float = 7600.0,
+                   bins: int = 64,
+                   fft_size: int = 2048,
+                   overlap: float = 0.75,
+                   pad_end: bool = True,
+                   sample_rate: int = 16000) -> tf.Tensor:
+  """Natural log of `compute_mel` (zeros -> log(1e-5))."""
+  mel = compute_mel(audio, lo_hz, hi_hz, bins, fft_size, overlap, pad_end,
+                    sample_rate)
+  return core.safe_log(mel)
+
+
+@gin.register
+def compute_mfcc(audio,
+                 lo_hz: float = 20.0,
+                 hi_hz: float = 8000.0,
+                 fft_size: int = 1024,
+                 mel_bins: int = 128,
+                 mfcc_bins: int = 13,
+                 overlap: float = 0.75,
+                 pad_end: bool = True,
+                 sample_rate: int = 16000) -> tf.Tensor:
+  """First `mfcc_bins` MFCCs [B, n_frames, mfcc_bins] of the log-mel spectrum.
+
+  TF's DCT-II scaled by `sqrt(2 / mel_bins)` for every coefficient.
+  """
+  logmel = compute_logmel(audio, lo_hz=lo_hz, hi_hz=hi_hz, bins=mel_bins,
+                          fft_size=fft_size, overlap=overlap, pad_end=pad_end,
+                          sample_rate=sample_rate)
+  mfccs = tf.signal.mfccs_from_log_mel_spectrograms(logmel)
+  return mfccs[..., :mfcc_bins]
+
+
+# ------------------------------------------------------------------------------
+# Framing and padding
+# ------------------------------------------------------------------------------
+_PADDINGS = ('valid', 'same', 'center')
+
+
+def get_framed_lengths(input_length: int, frame_size: int, hop_size,
+                       padding: Text = 'center') -> Tuple[int, int]:
+  """Number of frames and padded length for framing a signal.
+
+  Args:
+    input_length: Samples in the signal.
+    frame_size: Samples per frame.
+    hop_size: Samples between frame starts (may be a float).
+    padding: 'valid' (no padding), 'same' (pad the end so there are
+      `ceil(N / hop)` frames) or 'center' (pad `frame_size // 2` both sides).
+
+  Returns:
+    (n_frames, padded_length).
+  """
+
+  def frames_in(length):
+    return int(np.floor((length - frame_size) / hop_size)) + 1
+
+  if padding == 'valid':
+    return frames_in(input_length), input_length
+  if padding == 'center':
+    padded_length = input_length + frame_size
+    return frames_in(padded_length), padded_length
+  if padding == 'same':
+    n_frames = int(np.ceil(input_length / hop_size))
+    return n_frames, int((n_frames - 1) * hop_size + frame_size)
+  raise ValueError(f'Received an invalid value for `padding`, expected one of '
+                   f'{_PADDINGS}. Received: padding={padding!r}')
+
+
+def pad(x,
+        frame_size: int,
+        hop_size: int,
+        padding: Text = 'center',
+        axis: int = 1,
+        mode: Text = 'CONSTANT',
+        constant_values=0) -> tf.Tensor:
+  """Pads a signal for framing (see `get_framed_lengths`).
+
+  Args:
+    x: Signal; 1-D inputs are padded along axis 0.
+    frame_size: Samples per frame.
+    hop_size: Samples between frames (<= frame_size).
+    padding: 'valid', 'same' or 'center'.
+    axis: Time axis.
+    mode: `tf.pad` mode.
+    constant_values: Fill value for 'CONSTANT' mode.
+
+  Returns:
+    Padded float32 tensor.
+  """
+  x = core.tf_float32(x)
+  if padding == 'valid':
+    return x
+  if hop_size > frame_size:
+    raise ValueError(f'hop_size ({hop_size}) must not exceed frame_size '
+                     f'({frame_size}).')
+  if len(x.shape) <= 1:
+    axis = 0
+  n_t = int(x.shape[axis])
+  _, n_t_padded = get_framed_lengths(n_t, frame_size, hop_size, padding)
+  if padding == 'same':
+    pads = (0, n_t_padded - n_t)
+  else:
+    pads = (frame_size // 2, frame_size // 2)
+  return core.pad_axis(x, pads, axis, mode=mode,
+                       constant_values=constant_values)
+
+
+def pad_or_trim_to_expected_length(vector,
+                                   expected_len: int,
+                                   pad_value: float = 0,
+                                   len_tolerance: int = 20,
+                                   use_tf: bool = False):
+  """Pads (at the end) or trims a [N] or [B, N] vector to `expected_len`.
+
+  Raises:
+    ValueError: If the length differs by more than `len_tolerance`.
+  """
+  expected_len = int(expected_len)
+  vector_len = int(vector.shape[-1])
+  if abs(vector_len - expected_len) > len_tolerance:
+    raise ValueError(f'Vector length {vector_len} differs from expected length '
+                     f'{expected_len} by more than the tolerance '
+                     f'{len_tolerance}.')
+  lib = tf if use_tf else np
+  is_1d = len(vector.shape) == 1
+  vector = vector[lib.newaxis, :] if is_1d else vector
+  if vector_len < expected_len:
+    n_padding = expected_len - vector_len
+    vector = lib.pad(vector, ((0, 0), (0, n_padding)), mode='constant',
+                     constant_values=pad_value)
+  elif vector_len > expected_len:
+    vector = vector[..., :expected_len]
+  return vector[0] if is_1d else vector
+
+
+# ------------------------------------------------------------------------------
+# Energy and loudness
+# ------------------------------------------------------------------------------
+def compute_rms_energy(audio,
+                       sample_rate: int = 16000,
+                       frame_rate: int = 250,
+                       frame_size: int = 512,
+                       padding: Text = 'center') -> tf.Tensor:
+  """Root-mean-square of unwindowed frames, [B, n_frames] or [n_frames]."""
+  audio = core.tf_float32(audio)
+  hop_size = sample_rate // frame_rate
+  audio = pad(audio, frame_size, hop_size, padding=padding)
+  audio_frames = tf.signal.frame(audio, frame_size, hop_size, pad_end=False)
+  return tf.reduce_mean(audio_frames**2.0, axis=-1)**0.5
+
+
+def compute_power(audio,
+                  sample_rate: int = 16000,
+                  frame_rate: int = 250,
+                  frame_size: int = 512,
+                  ref_db: float = 0.0,
+                  range_db: float = DB_RANGE,
+                  padding: Text = 'center') -> tf.Tensor:
+  """Frame power in dB, `max(10 log10(max(rms**2, 1e-8)) - ref_db, -80)`."""
+  rms_energy = compute_rms_energy(audio, sample_rate, frame_rate, frame_size,
+                                  padding=padding)
+  return core.amplitude_to_db(rms_energy, ref_db=ref_db, range_db=range_db,
+                              use_tf=True)
+
+
+def a_weighting(frequencies, min_db: float = -80.0) -> np.ndarray:
+  """A-weighting in dB of frequencies in Hz (IEC 61672), floored at `min_db`.
+
+  Equal to `librosa.A_weighting`, so 0 Hz gets `min_db`.
+  """
+  f_sq = np.asarray(frequencies, np.float64)**2.0
+  c1, c2, c3, c4 = np.array([12194.217, 20.598997, 107.65265, 737.86223])**2
+  with np.errstate(divide='ignore'):
+    weights = 2.0 + 20.0 * (np.log10(c1) + 2.0 * np.log10(f_sq) -
+                            np.log10(f_sq + c1) - np.log10(f_sq + c2) -
+                            0.5 * np.log10(f_sq + c3) -
+                            0.5 * np.log10(f_sq + c4))
+  return np.maximum(min_db, weights)
+
+
+@gin.register
+def compute_loudness(audio,
+                     sample_rate: int = 16000,
+                     frame_rate: int = 250,
+                     n_fft: int = 512,
+                     range_db: float = DB_RANGE,
+                     ref_db: float = 0.0,
+                     use_tf: bool = True,
+                     padding: Text = 'center'):
+  """Perceptual loudness in dB: A-weighted power, mean over frequency bins.
+
+  Args:
+    audio: [B, N] or [N] audio at `sample_rate`.
+    sample_rate: Audio sample rate in Hz.
+    frame_rate: Loudness frames per second; hop = sample_rate // frame_rate.
+    n_fft: Window and FFT length in samples.
+    range_db: Floor is -range_db dB.
+    ref_db: Reference level subtracted from the dB values.
+    use_tf: TensorFlow (differentiable) or numpy computation.
+    padding: 'center', 'same' or 'valid' (see `get_framed_lengths`).
+
+  Returns:
+    Loudness [B, n_frames] or [n_frames] in dB, >= -range_db.
+  """
+  hop_size = sample_rate // frame_rate
+  audio = pad(audio, n_fft, hop_size, padding=padding)
+  if not use_tf:
+    audio = audio.numpy()
+  is_1d = len(audio.shape) == 1
+  audio = audio[np.newaxis, :] if is_1d else audio
+  overlap = 1 - hop_size / n_fft
+  stft_fn = stft if use_tf else stft_np
+  spectrogram = stft_fn(audio, frame_size=n_fft, overlap=overlap,
+                        pad_end=False)
+  frequencies = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
+  weighting = (10.0**(a_weighting(frequencies) / 10.0)).astype(np.float32)
+  weighted_power = abs(spectrogram)**2.0 * weighting
+  mean_power = (tf.reduce_mean(weighted_power, axis=-1) if use_tf else
+                np.mean(weighted_power, axis=-1))
+  loudness = core.power_to_db(mean_power, ref_db=ref_db, range_db=range_db,
+                              use_tf=use_tf)
+  return loudness[0] if is_1d else loudness
