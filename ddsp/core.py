@@ -21,6 +21,8 @@ import numpy as np
 import scipy.fft
 import tensorflow as tf
 
+from ddsp import registration
+
 DB_RANGE = 80.0
 
 
@@ -101,6 +103,28 @@ def leaf_key(nested_key: Text, delimiter: Text = '/') -> Text:
 def map_shape(x) -> Any:
   """Returns the nested structure of `x` with each tensor replaced by its shape."""
   return tf.nest.map_structure(lambda t: list(tf.shape(t).numpy()), x)
+
+
+def check_rank(x, rank: int, name: Text, layout: Text) -> tf.Tensor:
+  """Converts `x` to a float32 tensor and checks its rank.
+
+  Args:
+    x: Array-like input.
+    rank: Expected number of dimensions.
+    name: Argument name used in the error message.
+    layout: Expected layout, e.g. '[batch, n_frames, 1]'.
+
+  Returns:
+    `x` as a float32 tensor.
+
+  Raises:
+    ValueError: Naming the argument, the expected layout and the shape received.
+  """
+  x = tf_float32(x)
+  if len(x.shape) != rank:
+    raise ValueError(f'`{name}` must have shape {layout}; received shape '
+                     f'{x.shape.as_list()}.')
+  return x
 
 
 def pad_axis(x, padding=(0, 0), axis=0, **pad_kwargs) -> tf.Tensor:
@@ -282,7 +306,7 @@ def hz_to_erb(hz):
 # ------------------------------------------------------------------------------
 # Scaling nonlinearities
 # ------------------------------------------------------------------------------
-@gin.register
+@registration.register
 def exp_sigmoid(x, exponent=10.0, max_value=2.0, threshold=1e-7) -> tf.Tensor:
   """Positive scaling: `max_value * sigmoid(x)**ln(exponent) + threshold`.
 
@@ -293,7 +317,7 @@ def exp_sigmoid(x, exponent=10.0, max_value=2.0, threshold=1e-7) -> tf.Tensor:
   return max_value * tf.nn.sigmoid(x)**tf.math.log(exponent) + threshold
 
 
-@gin.register
+@registration.register
 def sym_exp_sigmoid(x, width=8.0) -> tf.Tensor:
   """Symmetric exp_sigmoid: peaks at x = 0 and decays for |x| > 0."""
   x = tf_float32(x)
@@ -319,7 +343,7 @@ def _with_depth_axis(freqs, depth: int) -> Tuple[tf.Tensor, int]:
   return freqs, int(freqs.shape[-1])
 
 
-@gin.register
+@registration.register
 def frequencies_softmax(freqs, depth=1, hz_min=20.0, hz_max=8000.0):
   """Frequencies [B, T, N] as the softmax-weighted mean of `depth` log-spaced bins."""
   freqs, depth = _with_depth_axis(freqs, depth)
@@ -329,7 +353,7 @@ def frequencies_softmax(freqs, depth=1, hz_min=20.0, hz_max=8000.0):
   return unit_to_hz(unit, hz_min=hz_min, hz_max=hz_max)
 
 
-@gin.register
+@registration.register
 def frequencies_sigmoid(freqs, depth=1, hz_min=0.0, hz_max=8000.0):
   """Frequencies [B, T, N] as a sum of `depth` sigmoid-scaled, geometric bands."""
   freqs, depth = _with_depth_axis(freqs, depth)
@@ -348,7 +372,7 @@ def frequencies_sigmoid(freqs, depth=1, hz_min=0.0, hz_max=8000.0):
   return tf.add_n(hz_bands)
 
 
-@gin.register
+@registration.register
 def frequencies_critical_bands(freqs, depth=1, depth_scale=10.0,
                                bandwidth_scale=1.0, hz_min=20.0, hz_max=8000.0,
                                scale='bark'):

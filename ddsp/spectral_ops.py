@@ -13,12 +13,12 @@ Conventions (as in ddsp 3.7.0):
 
 from typing import Optional, Text, Tuple
 
-import gin
 import numpy as np
 import scipy.signal
 import tensorflow as tf
 
 from ddsp import core
+from ddsp import registration
 
 CREPE_SAMPLE_RATE = 16000
 CREPE_FRAME_SIZE = 1024
@@ -87,21 +87,21 @@ def stft_np(audio, frame_size: int = 2048, overlap: float = 0.75,
   return np.fft.rfft(frames * window, axis=-1).astype(np.complex64)
 
 
-@gin.register
+@registration.register
 def compute_mag(audio, size: int = 2048, overlap: float = 0.75,
                 pad_end: bool = True) -> tf.Tensor:
   """Magnitude spectrogram [B, n_frames, bins] (see `stft`)."""
   return tf.abs(stft(audio, frame_size=size, overlap=overlap, pad_end=pad_end))
 
 
-@gin.register
+@registration.register
 def compute_logmag(audio, size: int = 2048, overlap: float = 0.75,
                    pad_end: bool = True) -> tf.Tensor:
   """Natural log of the magnitude spectrogram (zeros -> log(1e-5))."""
   return core.safe_log(compute_mag(audio, size, overlap, pad_end))
 
 
-@gin.register
+@registration.register
 def compute_mel(audio,
                 lo_hz: float = 0.0,
                 hi_hz: float = 8000.0,
@@ -124,7 +124,7 @@ def compute_mel(audio,
   return mel
 
 
-@gin.register
+@registration.register
 def compute_logmel(audio,
                    lo_hz: float = 80.0,
                    hi_hz: float = 7600.0,
@@ -139,7 +139,7 @@ def compute_logmel(audio,
   return core.safe_log(mel)
 
 
-@gin.register
+@registration.register
 def compute_mfcc(audio,
                  lo_hz: float = 20.0,
                  hi_hz: float = 8000.0,
@@ -308,7 +308,7 @@ def a_weighting(frequencies, min_db: float = -80.0) -> np.ndarray:
   return np.maximum(min_db, weights)
 
 
-@gin.register
+@registration.register
 def compute_loudness(audio,
                      sample_rate: int = 16000,
                      frame_rate: int = 250,

@@ -1,0 +1,36 @@
+"""Registration of ddsp layers and functions with gin and Keras serialization.
+
+`gin.register` leaves the object untouched, so gin bindings apply only when a
+gin config constructs it (`@synths.Harmonic()`); `gin.configurable`
+additionally applies bindings to direct Python calls. Both register under the
+defining module (`ddsp.synths.Harmonic`), which gin files may abbreviate
+(`synths.Harmonic`, `Harmonic`). Everything is also registered with Keras
+(package 'ddsp') so saved models and `get_config` round trips find it.
+"""
+
+import inspect
+from typing import Any
+
+import gin
+import keras
+
+_KERAS_PACKAGE = 'ddsp'
+
+
+def register(fn_or_cls: Any) -> Any:
+  """Registers with gin (no mutation) and Keras serialization."""
+  gin.register(fn_or_cls)
+  return keras.saving.register_keras_serializable(_KERAS_PACKAGE)(fn_or_cls)
+
+
+def configurable(cls: type) -> type:
+  """Makes a Keras layer class gin-configurable in place.
+
+  Keras 3 reads the constructor's argument spec when a layer is created;
+  gin's wrapper hides it (`IndexError` at construction), so the original
+  signature is put back on the wrapper.
+  """
+  init_signature = inspect.signature(cls.__init__)
+  gin.configurable(cls)
+  cls.__init__.__signature__ = init_signature
+  return keras.saving.register_keras_serializable(_KERAS_PACKAGE)(cls)
