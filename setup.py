@@ -18,7 +18,8 @@ PACKAGE_DIRS = {
 packages = setuptools.find_packages(include=['ddsp', 'ddsp.*'])
 for package, folder in PACKAGE_DIRS.items():
   packages.append(package)
-  packages += [package + '.' + sub for sub in setuptools.find_packages(folder)]
+  packages += [package + '.' + sub
+               for sub in setuptools.find_namespace_packages(folder)]
 
 setuptools.setup(
     name='ddsp',
@@ -30,7 +31,8 @@ setuptools.setup(
     python_requires='>=3.11',
     packages=packages,
     package_dir=PACKAGE_DIRS,
-    package_data={'ddsp.training.gin': ['**/*.gin']},
+    package_data={package: ['*.gin'] for package in packages
+                  if package.startswith('ddsp.training.gin')},
     include_package_data=True,
     install_requires=[
         'absl-py>=1.0',

@@ -480,12 +480,18 @@ def _resampling_taps(n_in: int, n_out: int, method: Text,
 
 def _interpolate_time(x: tf.Tensor, indices: np.ndarray,
                       weights: np.ndarray) -> tf.Tensor:
-  """Applies resampling taps along axis 1 of x [B, T, C] -> [B, N, C]."""
-  taps = [
-      tf.gather(x, indices[:, i], axis=1) * weights[None, :, i, None]
-      for i in range(indices.shape[1])
-  ]
-  return tf.add_n(taps) if len(taps) > 1 else taps[0]
+  """Applies resampling taps along axis 1 of x [B, T, C] -> [B, N, C].
+
+  Two-tap kernels use the lerp form `x0 + (x1 - x0) w1` of the legacy TF
+  kernel, which reproduces constant signals exactly.
+  """
+  taps = [tf.gather(x, indices[:, i], axis=1) for i in range(indices.shape[1])]
+  if len(taps) == 1:
+    return taps[0]
+  if len(taps) == 2:
+    return taps[0] + (taps[1] - taps[0]) * weights[None, :, 1, None]
+  return tf.add_n([tap * weights[None, :, i, None]
+                   for i, tap in enumerate(taps)])
 
 
 def _to_3d(x: tf.Tensor) -> Tuple[tf.Tensor, Any]:
@@ -651,27 +657,30 @@ def normalize_harmonics(harmonic_distribution, f0_hz=None,
 
 
 def _angular_frequency(frequency_envelopes, sample_rate) -> tf.Tensor:
-  """Radians per sample, `2 pi f / sample_rate`."""
+  """Radians per sample, `2 pi f / sample_rate` (float32)."""
   return frequency_envelopes * (2.0 * np.pi) / float(sample_rate)
 
 
-def _wrapped_cumsum(increments: tf.Tensor, period: float,
+def _wrapped_cumsum(values: tf.Tensor, scale: float, period: float,
                     exclusive: bool = False) -> tf.Tensor:
-  """Cumulative sum along axis 1, wrapped to [0, period), without drift.
+  """`cumsum(values * scale) mod period` along axis 1, without drift.
 
-  The running sum is accumulated in float64, so a 4 s tone stays in phase; a
-  float32 running sum drifts by several cents as its ulp grows.
+  Products and the running sum are float64, so a 4 s tone keeps its phase to
+  ~1e-6 rad; a float32 running sum drifts by several cents as its ulp grows.
   """
-  total = tf.cumsum(tf.cast(increments, tf.float64), axis=1,
-                    exclusive=exclusive)
+  increments = tf.cast(values, tf.float64) * scale
+  total = tf.cumsum(increments, axis=1, exclusive=exclusive)
   return tf.cast(tf.math.floormod(total, period), tf.float32)
 
 
-def _accumulate_phase(omegas: tf.Tensor, use_angular_cumsum: bool):
-  """Inclusive phase accumulation of angular frequencies along axis 1."""
+def _accumulate_phase(frequency_envelopes: tf.Tensor, sample_rate: int,
+                      use_angular_cumsum: bool) -> tf.Tensor:
+  """Inclusive phase accumulation (radians) of frequencies (Hz) along axis 1."""
   if use_angular_cumsum:
-    return angular_cumsum(omegas)
-  return _wrapped_cumsum(omegas, 2.0 * np.pi)
+    return angular_cumsum(_angular_frequency(frequency_envelopes,
+                                             sample_rate))
+  return _wrapped_cumsum(frequency_envelopes, 2.0 * np.pi / sample_rate,
+                         2.0 * np.pi)
 
 
 @gin.configurable
@@ -700,8 +709,8 @@ def oscillator_bank(frequency_envelopes,
   amplitude_envelopes = tf_float32(amplitude_envelopes)
   amplitude_envelopes = remove_above_nyquist(frequency_envelopes,
                                              amplitude_envelopes, sample_rate)
-  omegas = _angular_frequency(frequency_envelopes, sample_rate)
-  phases = _accumulate_phase(omegas, use_angular_cumsum)
+  phases = _accumulate_phase(frequency_envelopes, sample_rate,
+                             use_angular_cumsum)
   audio = amplitude_envelopes * tf.sin(phases)
   return tf.reduce_sum(audio, axis=-1) if sum_sinusoids else audio
 
@@ -766,8 +775,7 @@ def harmonic_oscillator_bank(frequency,
   frequency = tf_float32(frequency)
   amplitude_envelopes = tf_float32(amplitude_envelopes)
   n_harmonics = int(amplitude_envelopes.shape[-1])
-  omegas = _angular_frequency(frequency, sample_rate)
-  phases = _accumulate_phase(omegas, use_angular_cumsum)
+  phases = _accumulate_phase(frequency, sample_rate, use_angular_cumsum)
   if initial_phase is None:
     initial_phase = tf.zeros([tf.shape(frequency)[0], 1, 1])
   phases += tf_float32(initial_phase)
@@ -817,7 +825,7 @@ def _harmonic_sum_by_frames(f0_env: tf.Tensor, frame_amplitudes: tf.Tensor,
   n_blocks = -(-n_frames // block)
   frames_padded = n_blocks * block
 
-  phase = _wrapped_cumsum(_angular_frequency(f0_env, sample_rate), 2.0 * np.pi)
+  phase = _accumulate_phase(f0_env, sample_rate, use_angular_cumsum=False)
   # Edge frames repeat, as index clamping does in `_resampling_taps`.
   amps = tf.concat(
       [tf.repeat(frame_amplitudes[:, :1], pad_front, axis=1), frame_amplitudes,
@@ -1122,7 +1130,7 @@ def wavetable_synthesis(frequencies,
   wavetables = tf_float32(wavetables)
   amplitude_envelope = resample(amplitudes, n_samples, method='window')[:, :, 0]
   frequency_envelope = resample(frequencies, n_samples)[:, :, 0]
-  phase = _wrapped_cumsum(frequency_envelope / float(sample_rate), 1.0,
+  phase = _wrapped_cumsum(frequency_envelope, 1.0 / sample_rate, 1.0,
                           exclusive=True)
   if len(wavetables.shape) == 3 and wavetables.shape[1] > 1:
     # Lookup is linear in the table, so interpolating the looked-up values
@@ -1191,7 +1199,7 @@ def get_fft_size(frame_size: int, ir_size: int, power_of_2: bool = True) -> int:
   convolved_frame_size = ir_size + frame_size - 1
   if power_of_2:
     return int(2**np.ceil(np.log2(convolved_frame_size)))
-  return int(scipy.fft.next_fast_len(convolved_frame_size))
+  return int(scipy.fft.next_fast_len(convolved_frame_size, real=True))
 
 
 def crop_and_compensate_delay(audio, audio_size: int, ir_size: int,
