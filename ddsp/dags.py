@@ -6,7 +6,7 @@ far (`'inputs/f0_hz'`, or the top-level copy `'f0_hz'`, or
 `'harmonic/signal'`); each node's outputs are stored under the module's name.
 """
 
-from typing import Any, Dict, List, Sequence, Text, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Union
 
 from absl import logging
 import gin
@@ -37,6 +37,16 @@ def is_loss(module) -> bool:
 def is_module(module) -> bool:
   """Whether `module` is a trackable layer or module that a DAG can run."""
   return isinstance(module, (tf.Module, keras.layers.Layer))
+
+
+@gin.configurable('run_dag', allowlist=['verbose'])
+def _run_dag_options(verbose: bool = False) -> bool:
+  """Gin binding `run_dag.verbose` (as in ddsp 3.7.0).
+
+  Kept outside `DAGLayer.run_dag` so that errors raised while running a DAG
+  (e.g. a missing key) reach the caller with their own type.
+  """
+  return verbose
 
 
 def split_keras_kwargs(kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -122,20 +132,22 @@ class DAGLayer(keras.layers.Layer):
     """Runs the DAG; see `run_dag`."""
     return self.run_dag(inputs, **kwargs)
 
-  @gin.configurable(allowlist=['verbose'])
-  def run_dag(self, inputs: Dict[Text, Any], verbose: bool = False,
+  def run_dag(self, inputs: Dict[Text, Any], verbose: Optional[bool] = None,
               **kwargs) -> Dict[Text, Any]:
     """Runs every node in order over a nested dict of tensors.
 
     Args:
       inputs: Dict of input tensors, available as `inputs/<key>` and `<key>`.
-      verbose: Log the shape of every node's inputs and outputs.
+      verbose: Log the shape of every node's inputs and outputs; None reads
+        the gin binding `run_dag.verbose` (default False).
       **kwargs: Passed on to every module (e.g. `training`).
 
     Returns:
       Nested dict: `inputs`, the input keys, each module's outputs under its
       name, and `out` (the last module's outputs).
     """
+    if verbose is None:
+      verbose = _run_dag_options()
     outputs = {'inputs': inputs}
     outputs.update(inputs)
     module_outputs = None

@@ -58,6 +58,11 @@ class Reverb(processors.Processor):
           initializer=keras.initializers.RandomNormal(mean=0.0, stddev=1e-6))
     self.built = True
 
+  def _build_learned_variables(self):
+    """Builds the learned variables on first use (also outside `__call__`)."""
+    if not self.built:
+      self.build()
+
   def _mask_dry_ir(self, ir: tf.Tensor) -> tf.Tensor:
     """Zeroes the first tap of a [B, L] IR (the dry path is added apart)."""
     return tf.concat([tf.zeros_like(ir[:, 0:1]), ir[:, 1:]], axis=1)
@@ -66,6 +71,7 @@ class Reverb(processors.Processor):
     """Args: audio [B, N]; ir [B, L] (only when not trainable)."""
     audio = core.check_rank(audio, 2, 'audio', '[batch, n_samples]')
     if self.trainable:
+      self._build_learned_variables()
       ir = _tile_to_batch(self._ir[tf.newaxis, :], audio)
     elif ir is None:
       raise ValueError('Must provide "ir" tensor if Reverb trainable=False.')
@@ -129,6 +135,7 @@ class ExpDecayReverb(Reverb):
     """Args: audio [B, N]; gain, decay [B, 1] raw (only when not trainable)."""
     audio = core.check_rank(audio, 2, 'audio', '[batch, n_samples]')
     if self.trainable:
+      self._build_learned_variables()
       ir = _tile_to_batch(
           self._get_ir(self._gain[tf.newaxis, :], self._decay[tf.newaxis, :]),
           audio)
@@ -199,6 +206,7 @@ class FilteredNoiseReverb(Reverb):
     """Args: audio [B, N]; magnitudes [B, F, K] raw (when not trainable)."""
     audio = core.check_rank(audio, 2, 'audio', '[batch, n_samples]')
     if self.trainable:
+      self._build_learned_variables()
       ir = _tile_to_batch(self._synth(self._magnitudes[tf.newaxis, :, :]),
                           audio)
     else:

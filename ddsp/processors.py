@@ -174,7 +174,7 @@ class Mix(Processor):
 
   def get_controls(self, signal_one, signal_two,
                    nn_out_mix_level) -> TensorDict:
-    """Args: signals [B, N, ...]; nn_out_mix_level [B, T, 1] raw logits."""
+    """Args: signals [B, N] or [B, N, C]; nn_out_mix_level [B, T, 1] logits."""
     signal_one = core.tf_float32(signal_one)
     signal_two = core.tf_float32(signal_two)
     n_time = signal_one.shape[1]
@@ -183,6 +183,8 @@ class Mix(Processor):
                        f'{signal_one.shape[1]} and {signal_two.shape[1]}.')
     mix_level = tf.nn.sigmoid(nn_out_mix_level)
     mix_level = core.resample(mix_level, n_time)
+    if len(signal_one.shape) == 2:
+      mix_level = mix_level[:, :, 0]  # Audio [B, N]: mix [B, N], not [B, N, 1].
     return {'signal_one': signal_one, 'signal_two': signal_two,
             'mix_level': mix_level}
 
