@@ -73,7 +73,9 @@ def detect_notes(loudness_db: np.ndarray,
   mean_db = np.mean(loudness_db)
   db = smooth(f0_confidence**exponent, smoothing) * (loudness_db - min_db)
   db_threshold = (mean_db - min_db) * f0_confidence_threshold**exponent
-  note_on_ratio = db / db_threshold
+  # All-silent input gives 0 / 0: NaN ratios, no notes.
+  with np.errstate(divide='ignore', invalid='ignore'):
+    note_on_ratio = db / db_threshold
   mask_on = note_on_ratio >= note_threshold
   return mask_on, note_on_ratio
 
@@ -309,8 +311,13 @@ def compute_dataset_statistics(data_provider: Any,
                         ('f0_hz', batch['f0_hz']),
                         ('f0_confidence', batch['f0_confidence']),
                         ('power_db', power_db)):
-      features[key].append(
-          np.asarray(values, np.float32)[:, :-TRIM_END_FRAMES])
+      values = np.asarray(values, np.float32)
+      if values.shape[-1] <= TRIM_END_FRAMES:
+        raise ValueError(
+            f'Examples have {values.shape[-1]} frames of {key}; statistics '
+            f'trim the last {TRIM_END_FRAMES} frames of every feature, so '
+            'examples need more (use longer examples or a higher frame rate).')
+      features[key].append(values[:, :-TRIM_END_FRAMES])
   if not features['loudness_db']:
     raise ValueError('The data provider yielded no examples; cannot compute '
                      'dataset statistics.')
