@@ -44,7 +44,6 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 import numpy as np
-import tensorflow as tf
 
 from ddsp import audio_io
 from ddsp import spectral_ops
@@ -307,14 +306,37 @@ def piece_key(piece: AudioPiece) -> str:
                          digest_size=16).hexdigest()
 
 
+def _varint(value: int) -> bytes:
+  """Protocol-buffer base-128 varint."""
+  out = bytearray()
+  while value > 0x7F:
+    out.append(value & 0x7F | 0x80)
+    value >>= 7
+  out.append(value)
+  return bytes(out)
+
+
+def _length_delimited(field_number: int, payload: bytes) -> bytes:
+  """A protocol-buffer field of wire type 2 (bytes, string or message)."""
+  return _varint(field_number << 3 | 2) + _varint(len(payload)) + payload
+
+
 def to_tf_example(features: Dict[str, np.ndarray]) -> bytes:
-  """Serializes float features as a `tf.train.Example` of FloatLists."""
-  feature = {
-      key: tf.train.Feature(float_list=tf.train.FloatList(value=value))
-      for key, value in features.items()
-  }
-  return tf.train.Example(features=tf.train.Features(
-      feature=feature)).SerializeToString()
+  """Serializes float features as a `tf.train.Example` of FloatLists.
+
+  The wire format is written directly: `Example.features` (1) ->
+  `Features.feature` map entries (1: key, 2: value) -> `Feature.float_list`
+  (2) -> packed `FloatList.value` (1) as little-endian float32. Building
+  `tf.train.FloatList` from Python instead costs ~40 ms per 4 s example,
+  as much as every other step of the pipeline except CREPE together.
+  """
+  entries = b''.join(
+      _length_delimited(1, _length_delimited(1, key.encode()) +
+                        _length_delimited(2, _length_delimited(
+                            2, _length_delimited(
+                                1, np.asarray(value, '<f4').tobytes()))))
+      for key, value in features.items())
+  return _length_delimited(1, entries)
 
 
 class SpillToTempFilesFn(beam.DoFn):
