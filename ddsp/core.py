@@ -835,26 +835,47 @@ def _harmonic_sum_by_frames(f0_env: tf.Tensor, frame_amplitudes: tf.Tensor,
                    (0, frames_padded - n_frames), axis=1)
   f0_env = pad_axis(tf.reshape(f0_env, [batch, n_frames, hop]),
                     (0, frames_padded - n_frames), axis=1)
-  harmonic_numbers = tf.range(1, n_harmonics + 1, dtype=tf.float32)
-  tap_weights = tf.constant(tap_weights)  # [hop, n_taps]
-  tap_starts = offsets + pad_front
+  blocks = _synthesize_blocks(phase, f0_env, amps, tf.constant(tap_weights),
+                              tuple(int(s) for s in offsets + pad_front),
+                              block, n_blocks, sample_rate / 2.0)
+  audio = tf.reshape(tf.transpose(blocks, [1, 0, 2, 3]),
+                     [batch, frames_padded * hop])
+  return audio[:, :n_samples]
+
+
+@tf.function(reduce_retracing=True, autograph=False)
+def _synthesize_blocks(phase, f0_env, amps, tap_weights, tap_starts, block,
+                       n_blocks, nyquist):
+  """Blocks [n_blocks, B, block, hop] of `_harmonic_sum_by_frames`.
+
+  A tf.function so that eager callers also run the block loop as a graph
+  (two blocks in parallel).
+
+  Args:
+    phase: [B, n_blocks * block, hop] fundamental phase (radians).
+    f0_env: [B, n_blocks * block, hop] fundamental (Hz).
+    amps: [B, frames + padding, K] edge-padded frame amplitudes.
+    tap_weights: [hop, n_taps] interpolation weights per sample offset.
+    tap_starts: Frame offset of each tap into `amps`.
+    block: Frames per block.
+    n_blocks: Number of blocks.
+    nyquist: Harmonics at or above this frequency (Hz) are silent.
+  """
+  harmonic_numbers = tf.cast(tf.range(1, tf.shape(amps)[-1] + 1), tf.float32)
 
   def synthesize_block(i):
     start = i * block
     phi = phase[:, start:start + block, :, tf.newaxis] * harmonic_numbers
-    nyquist_mask = (f0_env[:, start:start + block, :, tf.newaxis] *
-                    harmonic_numbers) < sample_rate / 2.0
-    sines = tf.where(nyquist_mask, tf.sin(phi), 0.0)  # [B, block, hop, K]
+    below_nyquist = (f0_env[:, start:start + block, :, tf.newaxis] *
+                     harmonic_numbers) < nyquist
+    sines = tf.where(below_nyquist, tf.sin(phi), 0.0)  # [B, block, hop, K]
     taps = tf.stack(
         [amps[:, start + s:start + s + block] for s in tap_starts], axis=-1)
     per_tap = tf.matmul(sines, taps)  # [B, block, hop, n_taps]
     return tf.reduce_sum(per_tap * tap_weights, axis=-1)
 
-  blocks = tf.map_fn(synthesize_block, tf.range(n_blocks),
-                     fn_output_signature=tf.float32, parallel_iterations=2)
-  audio = tf.reshape(tf.transpose(blocks, [1, 0, 2, 3]),
-                     [batch, frames_padded * hop])
-  return audio[:, :n_samples]
+  return tf.map_fn(synthesize_block, tf.range(n_blocks),
+                   fn_output_signature=tf.float32, parallel_iterations=2)
 
 
 def harmonic_synthesis(frequencies,
