@@ -14,3 +14,16 @@ def gen_np_batched_sinusoids(frequency, amp, sample_rate, audio_len_sec,
   """`batch_size` copies of `gen_np_sinusoid` -> [batch_size, n_samples]."""
   sinusoid = gen_np_sinusoid(frequency, amp, sample_rate, audio_len_sec)
   return np.tile(sinusoid[np.newaxis, :], [batch_size, 1])
+
+
+def spectral_peak(audio, sample_rate: int):
+  """(frequency in Hz, amplitude) of the strongest bin of a Hann-windowed FFT.
+
+  The amplitude is that of a sinusoid centred on the bin (window gain
+  compensated), so a sine of amplitude A at a bin frequency reads A.
+  """
+  audio = np.asarray(audio, np.float64)
+  window = np.hanning(len(audio))
+  spectrum = np.abs(np.fft.rfft(audio * window)) * 2.0 / window.sum()
+  peak = int(np.argmax(spectrum))
+  return peak * sample_rate / len(audio), spectrum[peak]

@@ -6,17 +6,9 @@ import scipy.signal
 import tensorflow as tf
 
 from ddsp import core
+from ddsp import test_util
 
 SAMPLE_RATE = 16000
-
-
-def fft_peak(audio, sample_rate=SAMPLE_RATE):
-  """(frequency in Hz, amplitude) of the strongest bin of a windowed FFT."""
-  audio = np.asarray(audio, np.float64)
-  window = np.hanning(len(audio))
-  spectrum = np.abs(np.fft.rfft(audio * window)) * 2.0 / window.sum()
-  peak = int(np.argmax(spectrum))
-  return peak * sample_rate / len(audio), spectrum[peak]
 
 
 # ------------------------------------------------------------------------------
@@ -290,7 +282,7 @@ def test_harmonic_synthesis_single_harmonic_is_a_sine_of_requested_frequency():
                                   harmonic_distribution=np.ones(
                                       [1, n_frames, 1], np.float32),
                                   n_samples=n_samples).numpy()[0]
-  frequency, peak_amplitude = fft_peak(audio)
+  frequency, peak_amplitude = test_util.spectral_peak(audio, SAMPLE_RATE)
   assert frequency == pytest.approx(440.0, abs=1.0)
   assert peak_amplitude == pytest.approx(0.5, rel=0.02)
 

@@ -6,17 +6,10 @@ import pytest
 import tensorflow as tf
 
 from ddsp import core
+from ddsp import test_util
 from ddsp import synths
 
 SAMPLE_RATE = 16000
-
-
-def spectrum_peak(audio):
-  audio = np.asarray(audio, np.float64)
-  window = np.hanning(len(audio))
-  spectrum = np.abs(np.fft.rfft(audio * window)) * 2.0 / window.sum()
-  peak = int(np.argmax(spectrum))
-  return peak * SAMPLE_RATE / len(audio), spectrum[peak]
 
 
 def test_harmonic_with_one_harmonic_is_a_sine_at_f0_with_scaled_amplitude():
@@ -25,7 +18,7 @@ def test_harmonic_with_one_harmonic_is_a_sine_at_f0_with_scaled_amplitude():
   synth = synths.Harmonic(n_samples=16000)
   audio = synth(amps_raw, np.zeros([1, n_frames, 1], np.float32),
                 np.full([1, n_frames, 1], 440.0, np.float32)).numpy()[0]
-  frequency, amplitude = spectrum_peak(audio)
+  frequency, amplitude = test_util.spectral_peak(audio, SAMPLE_RATE)
   assert frequency == pytest.approx(440.0, abs=1.0)
   assert amplitude == pytest.approx(float(core.exp_sigmoid(0.0)), rel=0.02)
 
@@ -87,7 +80,7 @@ def test_wavetable_with_sine_table_plays_its_frequency():
   synth = synths.Wavetable(n_samples=16000, scale_fn=None)
   audio = synth(np.ones([1, 20, 1]), tables,
                 np.full([1, 20, 1], 500.0, np.float32)).numpy()[0]
-  frequency, amplitude = spectrum_peak(audio)
+  frequency, amplitude = test_util.spectral_peak(audio, SAMPLE_RATE)
   assert frequency == pytest.approx(500.0, abs=1.0)
   assert amplitude == pytest.approx(1.0, rel=0.02)
 
@@ -97,7 +90,7 @@ def test_sinusoidal_plays_given_frequencies_and_drops_those_above_nyquist():
                             freq_scale_fn=lambda f: f)
   freqs = np.tile(np.array([[[300.0, 9000.0]]], np.float32), [1, 10, 1])
   audio = synth(np.ones([1, 10, 2]), freqs).numpy()[0]
-  frequency, amplitude = spectrum_peak(audio)
+  frequency, amplitude = test_util.spectral_peak(audio, SAMPLE_RATE)
   assert frequency == pytest.approx(300.0, abs=1.0)
   assert amplitude == pytest.approx(1.0, rel=0.02)
   spectrum = np.abs(np.fft.rfft(audio))
