@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from ddsp import core
-from ddsp import test_util
 from ddsp import synths
+from ddsp import test_util
 
 SAMPLE_RATE = 16000
 
