@@ -848,12 +848,13 @@ def _synthesize_blocks(phase, f0_env, amps, tap_weights, tap_starts, block,
                        n_blocks, nyquist):
   """Blocks [n_blocks, B, block, hop] of `_harmonic_sum_by_frames`.
 
-  A tf.function so that eager callers also run the block loop as a graph
-  (two blocks in parallel).
+  A tf.function so that eager callers also run the block loop as a graph.
+  The gradient recomputes each block's sines instead of storing them, so
+  training memory stays O(block) rather than O(batch * samples * harmonics).
 
   Args:
     phase: [B, n_blocks * block, hop] fundamental phase (radians).
-    f0_env: [B, n_blocks * block, hop] fundamental (Hz).
+    f0_env: [B, n_blocks * block, hop] fundamental (Hz); only masks harmonics.
     amps: [B, frames + padding, K] edge-padded frame amplitudes.
     tap_weights: [hop, n_taps] interpolation weights per sample offset.
     tap_starts: Frame offset of each tap into `amps`.
@@ -863,19 +864,55 @@ def _synthesize_blocks(phase, f0_env, amps, tap_weights, tap_starts, block,
   """
   harmonic_numbers = tf.cast(tf.range(1, tf.shape(amps)[-1] + 1), tf.float32)
 
-  def synthesize_block(i):
+  def block_inputs(phase, f0_env, amps, i):
+    """Harmonic phases, Nyquist mask [B, block, hop, K], taps [.., K, n_taps]."""
     start = i * block
     phi = phase[:, start:start + block, :, tf.newaxis] * harmonic_numbers
     below_nyquist = (f0_env[:, start:start + block, :, tf.newaxis] *
                      harmonic_numbers) < nyquist
-    sines = tf.where(below_nyquist, tf.sin(phi), 0.0)  # [B, block, hop, K]
     taps = tf.stack(
         [amps[:, start + s:start + s + block] for s in tap_starts], axis=-1)
-    per_tap = tf.matmul(sines, taps)  # [B, block, hop, n_taps]
-    return tf.reduce_sum(per_tap * tap_weights, axis=-1)
+    return phi, below_nyquist, taps
 
-  return tf.map_fn(synthesize_block, tf.range(n_blocks),
-                   fn_output_signature=tf.float32, parallel_iterations=2)
+  def map_blocks(fn, signature):
+    return tf.map_fn(fn, tf.range(n_blocks), fn_output_signature=signature,
+                     parallel_iterations=2)
+
+  @tf.custom_gradient
+  def synthesize(phase, f0_env, amps):
+
+    def forward_block(i):
+      phi, below_nyquist, taps = block_inputs(phase, f0_env, amps, i)
+      sines = tf.where(below_nyquist, tf.sin(phi), 0.0)
+      return tf.reduce_sum(tf.matmul(sines, taps) * tap_weights, axis=-1)
+
+    def gradient(d_blocks):
+
+      def backward_block(i):
+        phi, below_nyquist, taps = block_inputs(phase, f0_env, amps, i)
+        d_taps_per_sample = d_blocks[i][..., tf.newaxis] * tap_weights
+        sines = tf.where(below_nyquist, tf.sin(phi), 0.0)
+        d_taps = tf.matmul(sines, d_taps_per_sample, transpose_a=True)
+        slopes = tf.where(below_nyquist, tf.cos(phi) * harmonic_numbers, 0.0)
+        d_phase = tf.reduce_sum(tf.matmul(slopes, taps) * d_taps_per_sample,
+                                axis=-1)
+        return d_phase, d_taps
+
+      d_phase, d_taps = map_blocks(backward_block, (tf.float32, tf.float32))
+      d_phase = tf.reshape(tf.transpose(d_phase, [1, 0, 2, 3]),
+                           tf.shape(phase))
+      d_taps = tf.transpose(d_taps, [1, 0, 2, 3, 4])  # [B, n, block, K, taps]
+      d_taps = tf.reshape(d_taps, tf.concat(
+          [tf.shape(phase)[:2], tf.shape(d_taps)[-2:]], 0))
+      n_amps = tf.shape(amps)[1]
+      d_amps = tf.add_n([
+          pad_axis(d_taps[..., t], (s, n_amps - s - tf.shape(phase)[1]),
+                   axis=1) for t, s in enumerate(tap_starts)])
+      return d_phase, None, d_amps
+
+    return map_blocks(forward_block, tf.float32), gradient
+
+  return synthesize(phase, f0_env, amps)
 
 
 def harmonic_synthesis(frequencies,
