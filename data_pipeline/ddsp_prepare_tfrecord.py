@@ -110,9 +110,9 @@ def run():
   if summary.statistics_path:
     print(f'Dataset statistics: {summary.statistics_path} (copy it to your '
           'model directory as dataset_statistics.pkl for timbre transfer).')
-  if not summary.files_ok:
-    raise SystemExit('ddsp_prepare_tfrecord: no input file could be prepared; '
-                     f'see {summary.failed_path}.')
+  if not sum(summary.examples.values()):
+    raise SystemExit('ddsp_prepare_tfrecord: no examples were written; see '
+                     f'{summary.failed_path}.')
 
 
 def main(unused_argv):

@@ -234,16 +234,26 @@ class ComputeFeaturesFn(beam.DoFn):
     self._viterbi = viterbi
     self._crepe_model = crepe_model
 
+  def _features(self, audio_16k: np.ndarray) -> Tuple[Any, Any, Any]:
+    f0_hz, f0_confidence = spectral_ops.compute_f0(
+        audio_16k, self._frame_rate, viterbi=self._viterbi,
+        padding=self._padding, model_capacity=self._crepe_model)
+    loudness_db = spectral_ops.compute_loudness(
+        audio_16k, FEATURE_SAMPLE_RATE, self._frame_rate, LOUDNESS_N_FFT,
+        padding=self._padding)
+    return f0_hz, f0_confidence, loudness_db
+
+  def setup(self):
+    # A failure on one second of silence is a setup problem (e.g. missing
+    # CREPE weights), not bad input: stop the job instead of dead-lettering
+    # every chunk. This also loads the CREPE model once per worker.
+    self._features(np.zeros(FEATURE_SAMPLE_RATE, np.float32))
+
   def process(self, piece: AudioPiece) -> Iterator[Any]:
     start = time.perf_counter()
     audio_16k = piece.features['audio_16k']
     try:
-      f0_hz, f0_confidence = spectral_ops.compute_f0(
-          audio_16k, self._frame_rate, viterbi=self._viterbi,
-          padding=self._padding, model_capacity=self._crepe_model)
-      loudness_db = spectral_ops.compute_loudness(
-          audio_16k, FEATURE_SAMPLE_RATE, self._frame_rate, LOUDNESS_N_FFT,
-          padding=self._padding)
+      f0_hz, f0_confidence, loudness_db = self._features(audio_16k)
     except Exception as e:  # pylint: disable=broad-except
       # One bad chunk must not stop a long job; the traceback goes to the log
       # and the reason to the dead-letter file.
