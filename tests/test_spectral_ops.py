@@ -187,3 +187,28 @@ def test_mfcc_of_log_mel_is_scaled_dct_ii():
 def test_logmag_replaces_zeros_with_log_of_1e_minus_5():
   logmag = spectral_ops.compute_logmag(np.zeros([1, 4096], np.float32))
   np.testing.assert_allclose(logmag, np.log(1e-5), rtol=1e-6)
+
+
+@pytest.mark.parametrize('padding', ['center', 'same', 'valid'])
+@pytest.mark.parametrize('seconds', [0.21, 0.4])
+def test_compute_f0_frame_counts_follow_framed_lengths(padding, seconds):
+  audio = sine(440.0, seconds)
+  f0_hz, confidence = spectral_ops.compute_f0(audio, 250, padding=padding,
+                                              model_capacity='tiny')
+  n_frames = spectral_ops.get_framed_lengths(len(audio), 1024, 64, padding)[0]
+  assert f0_hz.shape == confidence.shape == (n_frames,)
+  assert f0_hz.dtype == np.float32
+  assert np.all(np.isfinite(f0_hz)) and np.all(np.isfinite(confidence))
+
+
+def test_compute_f0_of_a_sine_is_its_frequency():
+  f0_hz, confidence = spectral_ops.compute_f0(sine(330.0), 100,
+                                              model_capacity='tiny')
+  cents = 1200 * np.log2(f0_hz[5:-5] / 330.0)
+  assert np.max(np.abs(cents)) < 25
+  assert np.median(confidence) > 0.8
+
+
+def test_compute_f0_rejects_multichannel_audio():
+  with pytest.raises(ValueError, match='mono'):
+    spectral_ops.compute_f0(np.zeros([2, 16000]), 250)
