@@ -142,3 +142,34 @@ def test_hmm_transcriber_holds_a_steady_note_and_detects_silence():
   np.testing.assert_array_equal(midi[:10], 60.0)
   np.testing.assert_array_equal(midi[10:], 0.0)
   assert np.isfinite(float(hmm.nll(pitch, amps)))
+
+
+def test_pretrained_crepe_activations_have_one_frame_per_1024_samples():
+  crepe_layer = losses.PretrainedCREPE(model_capacity='tiny',
+                                       activation_layer='classifier')
+  activations = crepe_layer(noise([2, 16000])).numpy()
+  assert activations.shape == (2, 16, 360)
+  assert activations.min() >= 0.0 and activations.max() <= 1.0
+  with pytest.raises(ValueError, match='not a layer'):
+    losses.PretrainedCREPE(model_capacity='tiny', activation_layer='conv9')
+
+
+def test_crepe_embedding_loss_is_zero_for_identical_audio_and_scaled():
+  audio = noise([1, 16000])
+  loss = losses.PretrainedCREPEEmbeddingLoss(model_capacity='tiny')
+  assert loss.weight == pytest.approx(20 * 130)
+  assert float(loss(audio, audio)) == 0.0
+  assert float(loss(audio, np.ones_like(audio))) > 0.0
+
+
+def test_loss_group_with_spectral_and_crepe_losses():
+  group = losses.LossGroup(dag=[
+      (losses.SpectralLoss(fft_sizes=(256,)), ['audio', 'audio_synth']),
+      (losses.PretrainedCREPEEmbeddingLoss(name='crepe_loss',
+                                           model_capacity='tiny'),
+       ['audio', 'audio_synth']),
+  ])
+  loss_dict = group({'audio': noise([1, 8000]),
+                     'audio_synth': noise([1, 8000], 1)})
+  assert sorted(loss_dict) == ['crepe_loss', 'spectral_loss']
+  assert all(np.isfinite(float(v)) for v in loss_dict.values())
