@@ -498,6 +498,8 @@ class KDEConsistencyLoss(Loss):
     self.scale_a = scale_a
     self.scale_b = scale_b
 
+  kernel_density_estimate = staticmethod(kernel_density_estimate)
+
   @staticmethod
   def nll(amps, freqs, amps_target, freqs_target, scale_target) -> tf.Tensor:
     """Amplitude-weighted NLL [B, T] of sinusoids under the target's KDE."""
