@@ -19,7 +19,9 @@ Two forward passes compute the same function from the same weights:
   for 'full'); in the DFT domain it costs about 80 M. Kernel taps that only
   ever meet 'same' zero padding are dropped first. On 2 CPU cores this runs
   the 'full' model about 6x faster than the Keras model and agrees with it to
-  ~1e-6 in activations (see `bench/crepe_bench.py`).
+  ~1e-6 in activations (see `bench/crepe_bench.py`). The same graph run by
+  TFLite/XNNPack is no faster, and bfloat16 (oneDNN) is slower and less
+  accurate on this network, so there is no conversion step or disk cache.
 
 f0 decoding (`predict_f0`) follows `crepe.predict(..., center=False)`: frames
 at hop `int(16000 * step_ms / 1000)`, each standardised; confidence is the
@@ -33,7 +35,7 @@ the one cents map, frame normaliser and window average defined here.
 import functools
 import importlib.resources
 import threading
-from typing import Dict, Optional, Text, Tuple
+from typing import Dict, Text, Tuple
 
 import h5py
 import keras
