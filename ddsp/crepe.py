@@ -386,8 +386,12 @@ def frame_audio(audio: np.ndarray, hop_size: int) -> np.ndarray:
     audio: [n_samples] float32, n_samples >= 1024.
     hop_size: Samples between frame starts.
   """
+  if int(hop_size) != hop_size or hop_size < 1:
+    raise ValueError(f'Received an invalid value for `hop_size`, expected a '
+                     f'positive integer number of samples. Received: '
+                     f'hop_size={hop_size!r}')
   windows = np.lib.stride_tricks.sliding_window_view(audio, FRAME_SIZE)
-  return windows[::hop_size]
+  return windows[::int(hop_size)]
 
 
 def normalize_frames(frames) -> tf.Tensor:
@@ -465,31 +469,12 @@ def predict_activations(audio: np.ndarray,
 # ------------------------------------------------------------------------------
 # Decoding activations into f0
 # ------------------------------------------------------------------------------
-def _window_counts(first: int, last: int, clamp: bool) -> np.ndarray:
-  """[360, 360]: times bin j falls in the window of offsets around centre c.
-
-  Args:
-    first: First offset from the centre bin.
-    last: Last offset (inclusive).
-    clamp: Clamp out-of-range bins to 0 / 359 (counting them repeatedly)
-      instead of dropping them.
-  """
-  bins = np.arange(N_BINS)[:, None] + np.arange(first, last + 1)[None, :]
-  centers = np.broadcast_to(np.arange(N_BINS)[:, None], bins.shape)
-  if clamp:
-    keep = np.ones(bins.shape, bool)
-    bins = np.clip(bins, 0, N_BINS - 1)
-  else:
-    keep = (bins >= 0) & (bins < N_BINS)
-  counts = np.zeros((N_BINS, N_BINS), np.float32)
-  np.add.at(counts, (centers[keep], bins[keep]), 1.0)
-  return counts
-
-
+# Bin offsets around the centre, and whether out-of-range bins are clamped to
+# 0 / 359 (counting repeatedly) rather than dropped.
 # crepe's `to_local_average_cents`: bins c-4..c+4, cut at the ends.
-# ddsp's PretrainedCREPE: bins c-4..c+5, clamped to [0, 359].
-_WINDOWS = {9: _window_counts(-4, 4, clamp=False),
-            10: _window_counts(-4, 5, clamp=True)}
+# ddsp's PretrainedCREPE: bins c-4..c+5, clamped.
+_WINDOWS = {9: (np.arange(-4, 5, dtype=np.int32), False),
+            10: (np.arange(-4, 6, dtype=np.int32), True)}
 
 
 def local_average_cents(activations,
@@ -498,7 +483,7 @@ def local_average_cents(activations,
   """Activation-weighted mean of the bin cents in a window around `centers`.
 
   Args:
-    activations: [..., 360] CREPE activations.
+    activations: [..., 360] CREPE activations (rank known statically).
     centers: [...] integer centre bins; the per-frame argmax when None.
     window_bins: 9 for crepe's window (bins c-4 .. c+4, truncated at the
       ends of the range) or 10 for ddsp's PretrainedCREPE window (c-4 ..
@@ -510,11 +495,18 @@ def local_average_cents(activations,
   if window_bins not in _WINDOWS:
     raise ValueError(f'Received an invalid value for `window_bins`, expected '
                      f'9 or 10. Received: window_bins={window_bins!r}')
+  offsets, clamp = _WINDOWS[window_bins]
   activations = tf.convert_to_tensor(activations, tf.float32)
   if centers is None:
     centers = tf.argmax(activations, axis=-1)
-  weights = activations * tf.gather(_WINDOWS[window_bins], centers)
-  cents = tf.constant(CENTS_MAPPING, tf.float32)
+  bins = tf.cast(centers, tf.int32)[..., tf.newaxis] + offsets  # [..., W]
+  in_range = (bins >= 0) & (bins < N_BINS)
+  bins = tf.clip_by_value(bins, 0, N_BINS - 1)
+  weights = tf.gather(activations, bins,
+                      batch_dims=activations.shape.rank - 1)
+  if not clamp:
+    weights = tf.where(in_range, weights, 0.0)
+  cents = tf.gather(tf.constant(CENTS_MAPPING, tf.float32), bins)
   return (tf.reduce_sum(weights * cents, axis=-1) /
           tf.reduce_sum(weights, axis=-1))
 

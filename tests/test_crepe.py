@@ -100,6 +100,12 @@ def test_frames_are_views_of_the_audio():
   np.testing.assert_array_equal(frames[7], audio[700:1724])
 
 
+@pytest.mark.parametrize('hop_size', [0, -64, 1.5])
+def test_invalid_hop_size_is_rejected(hop_size):
+  with pytest.raises(ValueError, match='hop_size'):
+    crepe.frame_audio(np.zeros(2048, np.float32), hop_size)
+
+
 def test_predict_f0_returns_one_value_per_frame():
   audio = np.random.default_rng(0).normal(size=5000).astype(np.float32)
   f0_hz, confidence = crepe.predict_f0(audio, 16000 / 1000, viterbi=False,
