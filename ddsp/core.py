@@ -314,7 +314,10 @@ def exp_sigmoid(x, exponent=10.0, max_value=2.0, threshold=1e-7) -> tf.Tensor:
   `2 * sigmoid(x)**2.3026 + 1e-7`.
   """
   x = tf_float32(x)
-  return max_value * tf.nn.sigmoid(x)**tf.math.log(exponent) + threshold
+  # sigmoid(x)**ln(e) as exp(-ln(e) softplus(-x)): two transcendental ops
+  # instead of three, and exact in the tails.
+  log_exponent = tf.math.log(tf_float32(exponent))
+  return max_value * tf.exp(-log_exponent * tf.nn.softplus(-x)) + threshold
 
 
 @registration.register
@@ -1307,29 +1310,47 @@ def fft_convolve(audio,
   Returns:
     Filtered audio [B, N] ('same') or [B, N + L - 1] ('valid').
   """
-  audio = tf_float32(audio)
   impulse_response = tf_float32(impulse_response)
+  if len(impulse_response.shape) == 2:
+    impulse_response = impulse_response[:, tf.newaxis, :]
+  if len(impulse_response.shape) != 3:
+    raise ValueError(f'fft_convolve expects an impulse response of shape '
+                     f'[batch, ir_size] or [batch, n_frames, ir_size]; '
+                     f'received shape {impulse_response.shape}.')
+  return _block_convolve(
+      audio, impulse_response.shape.as_list(),
+      lambda fft_size: tf.signal.rfft(impulse_response, [fft_size]),
+      padding, delay_compensation)
+
+
+def _block_convolve(audio, ir_shape: List[int], ir_spectrum_fn,
+                    padding: Text, delay_compensation: int) -> tf.Tensor:
+  """Block-wise FFT convolution behind `fft_convolve` and `frequency_filter`.
+
+  Args:
+    audio: [B, N].
+    ir_shape: [B_ir, F, L], the shape of the (time-varying) IR.
+    ir_spectrum_fn: fft_size -> complex [B_ir, F, fft_size // 2 + 1] spectra
+      of the IRs zero-padded to fft_size.
+    padding: 'same' or 'valid'.
+    delay_compensation: See `crop_and_compensate_delay`.
+
+  Returns:
+    Filtered audio.
+  """
+  audio = tf_float32(audio)
   if padding not in ('same', 'valid'):
     raise ValueError(f'Received an invalid value for `padding`, expected '
                      f"'same' or 'valid'. Received: padding={padding!r}")
   if len(audio.shape) != 2:
-    raise ValueError(f'fft_convolve expects audio of shape [batch, '
-                     f'n_samples]; received shape {audio.shape}.')
-  ir_shape = impulse_response.shape.as_list()
-  if len(ir_shape) == 2:
-    impulse_response = impulse_response[:, tf.newaxis, :]
-    ir_shape = impulse_response.shape.as_list()
-  if len(ir_shape) != 3:
-    raise ValueError(f'fft_convolve expects an impulse response of shape '
-                     f'[batch, ir_size] or [batch, n_frames, ir_size]; '
-                     f'received shape {ir_shape}.')
+    raise ValueError(f'Expected audio of shape [batch, n_samples]; received '
+                     f'shape {audio.shape}.')
   batch_size, audio_size = audio.shape.as_list()
   batch_size_ir, n_ir_frames, ir_size = ir_shape
   if (batch_size and batch_size_ir and batch_size_ir != 1 and
       batch_size_ir != batch_size):
     raise ValueError(f'Batch size of audio ({batch_size}) and impulse '
                      f'response ({batch_size_ir}) must match.')
-
   frame_size = int(np.ceil(audio_size / n_ir_frames))
   n_audio_frames = int(np.ceil(audio_size / frame_size))
   if n_audio_frames != n_ir_frames:
@@ -1340,10 +1361,13 @@ def fft_convolve(audio,
         f'audio_size / frame_size) may not equal n_ir_frames; choose n_frames '
         f'that divides the audio length.')
   audio_frames = tf.signal.frame(audio, frame_size, frame_size, pad_end=True)
-  fft_size = get_fft_size(frame_size, ir_size, power_of_2=True)
+  # Any FFT of at least frame_size + ir_size - 1 points gives the same linear
+  # convolution; a 5-smooth size is up to 25% cheaper than ddsp 3.7.0's power
+  # of two, and the output is cropped by position, so it is unchanged.
+  fft_size = get_fft_size(frame_size, ir_size, power_of_2=False)
   audio_fft = tf.signal.rfft(audio_frames, [fft_size])
-  ir_fft = tf.signal.rfft(impulse_response, [fft_size])
-  audio_frames_out = tf.signal.irfft(audio_fft * ir_fft, [fft_size])
+  audio_frames_out = tf.signal.irfft(audio_fft * ir_spectrum_fn(fft_size),
+                                     [fft_size])
   audio_out = tf.signal.overlap_and_add(audio_frames_out, frame_size)
   return crop_and_compensate_delay(audio_out, audio_size, ir_size, padding,
                                    delay_compensation)
@@ -1411,12 +1435,29 @@ def frequency_filter(audio,
                      padding: Text = 'same') -> tf.Tensor:
   """Filters audio [B, N] with time-varying magnitude responses [B, F, K].
 
-  Group delay is compensated exactly for windowed IRs; with window_size <= 0
-  or >= 2 (K - 1) the output lags by 2 samples, as in ddsp 3.7.0.
+  Equal to `fft_convolve(audio, frequency_impulse_response(magnitudes,
+  window_size), padding)`. Group delay is compensated exactly for windowed
+  IRs; with window_size <= 0 or >= 2 (K - 1) the output lags by 2 samples, as
+  in ddsp 3.7.0.
   """
-  impulse_response = frequency_impulse_response(magnitudes,
-                                                window_size=window_size)
-  return fft_convolve(audio, impulse_response, padding=padding)
+  magnitudes = tf_float32(magnitudes)
+  if len(magnitudes.shape) == 2:
+    magnitudes = magnitudes[:, tf.newaxis, :]
+  n_bins = int(magnitudes.shape[-1])
+  # The IR is linear in the magnitudes, so its spectrum is `magnitudes @
+  # rfft(basis)`, with basis[k] the IR of the k-th unit response: one small
+  # matmul instead of an inverse and a forward FFT per frame.
+  basis = frequency_impulse_response(tf.eye(n_bins), window_size)
+  ir_shape = magnitudes.shape.as_list()[:2] + [int(basis.shape[-1])]
+
+  def ir_spectrum(fft_size):
+    basis_fft = tf.signal.rfft(basis, [fft_size])
+    return tf.complex(
+        tf.tensordot(magnitudes, tf.math.real(basis_fft), axes=1),
+        tf.tensordot(magnitudes, tf.math.imag(basis_fft), axes=1))
+
+  return _block_convolve(audio, ir_shape, ir_spectrum, padding,
+                         delay_compensation=-1)
 
 
 def sinc(x, threshold: float = 1e-20) -> tf.Tensor:
