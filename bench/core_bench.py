@@ -25,6 +25,7 @@ N_SAMPLES = SECONDS * SAMPLE_RATE
 N_HARMONICS, N_NOISE_BANDS, REVERB_SECONDS = 100, 65, 1
 CASES = ('sin_floor', 'harmonic', 'filtered_noise', 'reverb',
          'spectral_loss_forward', 'spectral_loss_forward_backward',
+         'spectral_loss_ae_forward', 'spectral_loss_ae_forward_backward',
          'compute_loudness')
 
 
@@ -55,9 +56,12 @@ def build_case(name):
                      tf.float32)
     return ddsp.effects.Reverb(), [audio, ir]
   if name.startswith('spectral_loss'):
-    loss = ddsp.losses.SpectralLoss(mag_weight=1.0, logmag_weight=1.0)
+    # Default SpectralLoss() (L1 magnitudes), or as configured in ae.gin
+    # (L1 magnitudes + L1 log magnitudes).
+    logmag_weight = 1.0 if name.startswith('spectral_loss_ae') else 0.0
+    loss = ddsp.losses.SpectralLoss(logmag_weight=logmag_weight)
     target = tf.constant(rng.uniform(-1, 1, [BATCH, N_SAMPLES]), tf.float32)
-    if name == 'spectral_loss_forward':
+    if name.endswith('_forward'):
       return loss, [target, audio]
 
     def forward_backward(target, audio):

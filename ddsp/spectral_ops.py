@@ -89,21 +89,74 @@ def stft_np(audio, frame_size: int = 2048, overlap: float = 0.75,
   return np.fft.rfft(frames * window, axis=-1).astype(np.complex64)
 
 
-def _power(spectrogram: tf.Tensor) -> tf.Tensor:
-  """|X|^2 of a complex spectrogram, as `re^2 + im^2`.
+def _power_spectrogram(audio: tf.Tensor, frame_size: int, frame_step: int,
+                       pad_end: bool,
+                       bin_weights: Optional[np.ndarray] = None) -> tf.Tensor:
+  """`|stft(audio)|**2`, or its weighted sum over bins, with a direct gradient.
 
-  2-3x faster than `tf.abs` (which evaluates `hypot` to avoid overflow, not a
-  risk for audio spectra); only |X| < 1e-19 underflows to 0.
+  |X|^2 is computed as `re^2 + im^2` (2-3x faster than `tf.abs`, which
+  evaluates `hypot` to avoid an overflow that audio spectra never reach; only
+  |X| < 1e-19 underflows to 0). Gradient: TF's generic RFFT gradient
+  multiplies by a [bins, bins] mask matrix per frame, whereas the gradient of
+  a real FFT is itself an inverse real FFT:
+  `d audio = overlap_add(window * N * irfft(c * d_power * X))`, with c = 2 on
+  the DC and Nyquist bins (counted once in the one-sided spectrum), else 1.
+
+  Args:
+    audio: [..., n_samples].
+    frame_size: Window length; the FFT length is the next power of two.
+    frame_step: Hop in samples.
+    pad_end: See `stft`.
+    bin_weights: Optional [fft_size // 2 + 1] weights; if given, returns
+      `sum_k bin_weights[k] |X_k|^2` per frame (one contraction of the
+      (re, im) pairs, cheaper than forming the power first).
+
+  Returns:
+    [..., n_frames, fft_size // 2 + 1] power, or [..., n_frames] weighted sums.
   """
-  return tf.math.real(spectrogram)**2 + tf.math.imag(spectrogram)**2
+  fft_size = int(2**np.ceil(np.log2(frame_size)))
+  n_samples = tf.shape(audio)[-1]
+  window = tf.signal.hann_window(frame_size)
+  one_sided = np.ones(fft_size // 2 + 1, np.float32)
+  one_sided[[0, -1]] = 2.0
+
+  @tf.custom_gradient
+  def power(audio):
+    frames = tf.signal.frame(audio, frame_size, frame_step, pad_end=pad_end)
+    spectrum = tf.signal.rfft(frames * window, [fft_size])
+    if bin_weights is None:
+      output = tf.math.real(spectrum)**2 + tf.math.imag(spectrum)**2
+    else:
+      pair_weights = np.stack([bin_weights, bin_weights], -1).astype(np.float32)
+      output = tf.tensordot(tf.bitcast(spectrum, tf.float32)**2, pair_weights,
+                            axes=[[-2, -1], [0, 1]])
+
+    def gradient(d_output):
+      d_power = (d_output if bin_weights is None else
+                 d_output[..., tf.newaxis] * bin_weights)
+      d_spectrum = spectrum * tf.cast(d_power * one_sided, tf.complex64)
+      d_frames = tf.signal.irfft(d_spectrum, [fft_size]) * float(fft_size)
+      d_frames = d_frames[..., :frame_size] * window
+      d_audio = tf.signal.overlap_and_add(d_frames, frame_step)
+      n_covered = tf.shape(d_audio)[-1]
+      d_audio = d_audio[..., :n_samples]
+      return core.pad_axis(d_audio, (0, tf.maximum(n_samples - n_covered, 0)),
+                           axis=-1)
+
+    return output, gradient
+
+  return power(audio)
 
 
 @registration.register
 def compute_mag(audio, size: int = 2048, overlap: float = 0.75,
                 pad_end: bool = True) -> tf.Tensor:
   """Magnitude spectrogram [B, n_frames, bins] (see `stft`)."""
-  return tf.sqrt(_power(stft(audio, frame_size=size, overlap=overlap,
-                             pad_end=pad_end)))
+  audio = core.tf_float32(audio)
+  if len(audio.shape) == 3:
+    audio = tf.squeeze(audio, axis=-1)
+  return tf.sqrt(_power_spectrogram(audio, int(size), _hop_size(size, overlap),
+                                    pad_end))
 
 
 @registration.register
@@ -351,15 +404,16 @@ def compute_loudness(audio,
   is_1d = len(audio.shape) == 1
   audio = audio[np.newaxis, :] if is_1d else audio
   overlap = 1 - hop_size / n_fft
-  stft_fn = stft if use_tf else stft_np
-  spectrogram = stft_fn(audio, frame_size=n_fft, overlap=overlap,
-                        pad_end=False)
   frequencies = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
   weighting = (10.0**(a_weighting(frequencies) / 10.0)).astype(np.float32)
-  power = _power(spectrogram) if use_tf else np.abs(spectrogram)**2.0
-  weighted_power = power * weighting
-  mean_power = (tf.reduce_mean(weighted_power, axis=-1) if use_tf else
-                np.mean(weighted_power, axis=-1))
+  if use_tf:
+    mean_power = _power_spectrogram(audio, n_fft, _hop_size(n_fft, overlap),
+                                    pad_end=False,
+                                    bin_weights=weighting / len(weighting))
+  else:
+    spectrogram = stft_np(audio, frame_size=n_fft, overlap=overlap,
+                          pad_end=False)
+    mean_power = np.mean(np.abs(spectrogram)**2.0 * weighting, axis=-1)
   loudness = core.power_to_db(mean_power, ref_db=ref_db, range_db=range_db,
                               use_tf=use_tf)
   return loudness[0] if is_1d else loudness

@@ -212,3 +212,50 @@ def test_compute_f0_of_a_sine_is_its_frequency():
 def test_compute_f0_rejects_multichannel_audio():
   with pytest.raises(ValueError, match='mono'):
     spectral_ops.compute_f0(np.zeros([2, 16000]), 250)
+
+
+@pytest.mark.parametrize('shape,size,overlap,pad_end', [
+    ([2, 3000], 256, 0.75, True), ([2, 3000], 256, 0.75, False),
+    ([3000], 64, 0.75, True), ([1, 3001, 1], 2304, 0.75, True),
+    ([2, 2500], 512, 0.5, False)])
+def test_compute_mag_gradient_equals_autodiff_of_tf_stft(shape, size, overlap,
+                                                         pad_end):
+  rng = np.random.default_rng(7)
+  audio = tf.constant(rng.normal(size=shape), tf.float32)
+  with tf.GradientTape(persistent=True) as tape:
+    tape.watch(audio)
+    mag = spectral_ops.compute_mag(audio, size, overlap, pad_end)
+    weights = tf.constant(rng.normal(size=mag.shape), tf.float32)
+    loss = tf.reduce_sum(mag * weights)
+    reference_mag = tf.abs(tf.signal.stft(
+        tf.reshape(audio, [-1, shape[1] if len(shape) > 1 else shape[0]]),
+        size, int(size * (1 - overlap)), pad_end=pad_end))
+    reference = tf.reduce_sum(tf.reshape(reference_mag, mag.shape) * weights)
+  np.testing.assert_allclose(mag, tf.reshape(reference_mag, mag.shape),
+                             atol=1e-4)
+  gradient = tape.gradient(loss, audio).numpy()
+  expected = tape.gradient(reference, audio).numpy()
+  np.testing.assert_allclose(gradient, expected,
+                             atol=1e-6 * np.abs(expected).max())
+
+
+def test_loudness_gradient_matches_finite_differences():
+  rng = np.random.default_rng(8)
+  audio = tf.constant(rng.normal(size=[1, 1024]) * 0.1, tf.float64)
+  weights = rng.normal(size=[16])
+
+  def loss(x):
+    return tf.reduce_sum(tf.cast(spectral_ops.compute_loudness(
+        tf.cast(x, tf.float32), padding='same'), tf.float64) * weights)
+
+  with tf.GradientTape() as tape:
+    tape.watch(audio)
+    value = loss(audio)
+  gradient = tape.gradient(value, audio).numpy()
+  eps = 1e-3
+  for index in [(0, 5), (0, 500), (0, 1000)]:
+    delta = np.zeros(audio.shape)
+    delta[index] = eps
+    numeric = (loss(audio + delta) - loss(audio - delta)) / (2 * eps)
+    assert gradient[index] == pytest.approx(float(numeric), rel=2e-2,
+                                            abs=1e-2)
