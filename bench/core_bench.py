@@ -14,11 +14,12 @@ Usage: python bench/core_bench.py [--repeats 7] [--cases harmonic,...]
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
+
+import machine
 
 BATCH, SECONDS, SAMPLE_RATE, N_FRAMES = 16, 4, 16000, 1000
 N_SAMPLES = SECONDS * SAMPLE_RATE
@@ -98,19 +99,6 @@ def run_case(name, repeats):
   }))
 
 
-def machine_description():
-  cpu = platform.processor() or 'unknown CPU'
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        if line.startswith('model name'):
-          cpu = line.split(':', 1)[1].strip()
-          break
-  except OSError:
-    pass
-  return f'{os.cpu_count()} cores, {cpu}'
-
-
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--repeats', type=int, default=7)
@@ -122,7 +110,7 @@ def main():
     return
 
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
-  print(f'machine: {machine_description()}')
+  print(machine.describe())
   print(f'batch {BATCH} x {SECONDS} s at {SAMPLE_RATE} Hz, {N_FRAMES} frames; '
         f'median of {flags.repeats} warm tf.function calls')
   print(f'{"case":34s} {"median ms":>10s} {"min ms":>8s} {"x real time":>12s} '

@@ -22,29 +22,18 @@ Usage: python bench/crepe_bench.py [--capacities tiny,full] [--data_dir DIR]
 
 import argparse
 import json
-import os
 import pathlib
-import platform
 import resource
 import subprocess
 import sys
 import time
 
+import machine
+
 FRAME_RATE = 250
 DEFAULT_DATA_DIR = (pathlib.Path(__file__).resolve().parents[2] / 'shared' /
                     'data' / 'instruments')
 INSTRUMENTS = ('violin', 'flute')
-
-
-def cpu_model() -> str:
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        if line.startswith('model name'):
-          return line.split(':', 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor() or 'unknown'
 
 
 def load_clips(data_dir: pathlib.Path):
@@ -161,8 +150,7 @@ def main():
     print(f'skipped: shared clips not found under {args.data_dir}')
     return
 
-  print(f'machine: {os.cpu_count()} CPUs ({len(os.sched_getaffinity(0))} '
-        f'usable), {cpu_model()}; python {platform.python_version()}')
+  print(machine.describe())
   print(f'clips: {args.data_dir}; {FRAME_RATE} frames/s, centre padding, '
         f'Viterbi')
   header = (f'{"capacity":8} {"keras fps":>9} {"fast fps":>9} {"speedup":>7} '

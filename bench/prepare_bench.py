@@ -13,25 +13,15 @@ with a note when the shared clips are absent.
 import argparse
 import os
 import pathlib
-import platform
 import resource
 import sys
 import tempfile
 import time
 
+import machine
+
 INSTRUMENTS_DIR = (pathlib.Path(__file__).resolve().parents[2] / 'shared' /
                    'data' / 'instruments')
-
-
-def _cpu_model() -> str:
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        if line.startswith('model name'):
-          return line.split(':', 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor() or 'unknown'
 
 
 def _peak_rss_mib() -> str:
@@ -75,8 +65,7 @@ def main() -> int:
   from ddsp.data_pipeline import prepare_tfrecord_lib  # pylint: disable=g-import-not-at-top
   options = prepare_tfrecord_lib.with_default_parallelism(
       args.pipeline_options)
-  print(f'machine: {os.cpu_count()} cores, {_cpu_model()}, Python '
-        f'{platform.python_version()}')
+  print(machine.describe())
   print(f'input: {len(paths)} files from {INSTRUMENTS_DIR}')
   print(f'pipeline options: {options}')
   for crepe_model in args.crepe_models.split(','):

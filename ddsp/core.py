@@ -13,7 +13,6 @@ frames lands on sample `k * N / T` and the last frame is held for one hop
 """
 
 import copy
-import math
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
 
 import gin
