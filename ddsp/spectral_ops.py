@@ -22,8 +22,8 @@ from ddsp import core
 from ddsp import crepe
 from ddsp import registration
 
-CREPE_SAMPLE_RATE = 16000
-CREPE_FRAME_SIZE = 1024
+CREPE_SAMPLE_RATE = crepe.SAMPLE_RATE  # 16000 Hz.
+CREPE_FRAME_SIZE = crepe.FRAME_SIZE  # 1024 samples.
 
 F0_RANGE = 127.0  # MIDI.
 DB_RANGE = core.DB_RANGE  # dB (80.0).
