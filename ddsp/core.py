@@ -940,7 +940,9 @@ def harmonic_synthesis(frequencies,
     sample_rate: Audio sample rate in Hz.
     amp_resample_method: 'window', 'linear', 'cubic' or 'nearest'.
     use_angular_cumsum: Accumulate phase with `angular_cumsum` where the
-      harmonics need separate phases (only with `harmonic_shifts`).
+      harmonics need separate phases (with `harmonic_shifts`, or when
+      n_samples is not a multiple of the number of frames); the block
+      synthesiser always accumulates one float64 phase, with equal values.
 
   Returns:
     Audio [B, n_samples].
