@@ -12,6 +12,7 @@ import tensorflow as tf
 from ddsp import core
 from ddsp import processors
 from ddsp import registration
+from ddsp.dsp import resampling
 
 @registration.register
 class TensorToAudio(processors.Processor):
@@ -261,9 +262,8 @@ class Sinusoidal(processors.Processor):
 
   def get_signal(self, amplitudes, frequencies) -> tf.Tensor:
     """Renders [B, n_samples] audio."""
-    amplitude_envelopes = core.resample(amplitudes, self.n_samples,
-                                        method=self.amp_resample_method)
-    frequency_envelopes = core.resample(frequencies, self.n_samples)
+    frequency_envelopes, amplitude_envelopes = resampling.control_envelopes(
+        frequencies, amplitudes, self.n_samples, self.amp_resample_method)
     return core.oscillator_bank(frequency_envelopes=frequency_envelopes,
                                 amplitude_envelopes=amplitude_envelopes,
                                 sample_rate=self.sample_rate)

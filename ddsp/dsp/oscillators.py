@@ -14,6 +14,7 @@ import tensorflow as tf
 from ddsp.dsp.conversions import safe_divide
 from ddsp.dsp.resampling import _check_window_upsampling
 from ddsp.dsp.resampling import _interpolation_kernel
+from ddsp.dsp.resampling import control_envelopes
 from ddsp.dsp.resampling import resample
 from ddsp.dsp.utils import pad_axis
 from ddsp.dsp.utils import tf_float32
@@ -373,9 +374,9 @@ def harmonic_synthesis(frequencies,
   harmonic_frequencies = get_harmonic_frequencies(frequencies, n_harmonics)
   if harmonic_shifts is not None:
     harmonic_frequencies *= (1.0 + harmonic_shifts)
-  frequency_envelopes = resample(harmonic_frequencies, n_samples)
-  amplitude_envelopes = resample(harmonic_amplitudes, n_samples,
-                                 method=amp_resample_method)
+  frequency_envelopes, amplitude_envelopes = control_envelopes(
+      harmonic_frequencies, harmonic_amplitudes, n_samples,
+      amp_resample_method)
   return oscillator_bank(frequency_envelopes, amplitude_envelopes,
                          sample_rate=sample_rate,
                          use_angular_cumsum=use_angular_cumsum)
@@ -409,9 +410,8 @@ def streaming_harmonic_synthesis(frequencies,
     harmonic_distribution = normalize_harmonics(harmonic_distribution,
                                                 frequencies, sample_rate)
     amplitudes = amplitudes * harmonic_distribution
-  frequency_envelope = resample(frequencies, n_samples)
-  amplitude_envelopes = resample(amplitudes, n_samples,
-                                 method=amp_resample_method)
+  frequency_envelope, amplitude_envelopes = control_envelopes(
+      frequencies, amplitudes, n_samples, amp_resample_method)
   return harmonic_oscillator_bank(frequency_envelope, amplitude_envelopes,
                                   initial_phase=initial_phase,
                                   sample_rate=sample_rate)

@@ -233,6 +233,29 @@ def upsample_with_windows(inputs, n_timesteps: int,
   return _interpolate_time(inputs, indices, weights)
 
 
+def control_envelopes(frequencies, amplitudes, n_samples: int,
+                      amp_resample_method: Text = 'window'
+                      ) -> Tuple[tf.Tensor, tf.Tensor]:
+  """Upsamples frame-rate oscillator controls to sample-rate envelopes.
+
+  The one "resample, then oscillate" step of every oscillator: frequencies
+  are interpolated linearly (a linear phase ramp), amplitudes with
+  `amp_resample_method`, both with the shared alignment of `resample`.
+
+  Args:
+    frequencies: [B, T, K] frequencies in Hz.
+    amplitudes: [B, T, K'] amplitudes.
+    n_samples: Output length in samples.
+    amp_resample_method: 'window', 'linear', 'cubic' or 'nearest'.
+
+  Returns:
+    (frequency_envelopes [B, n_samples, K], amplitude_envelopes
+    [B, n_samples, K']).
+  """
+  return (resample(frequencies, n_samples),
+          resample(amplitudes, n_samples, method=amp_resample_method))
+
+
 def center_crop(audio, frame_size: int) -> tf.Tensor:
   """Removes `frame_size // 2` samples from both ends of [B, N] audio."""
   pad_amount = int(frame_size // 2)

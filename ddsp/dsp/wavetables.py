@@ -12,7 +12,7 @@ from ddsp.dsp.filters import _irfft_of_real
 from ddsp.dsp.oscillators import _wrapped_cumsum
 from ddsp.dsp.resampling import _n_frames
 from ddsp.dsp.resampling import _resampling_taps
-from ddsp.dsp.resampling import resample
+from ddsp.dsp.resampling import control_envelopes
 from ddsp.dsp.utils import pad_axis
 from ddsp.dsp.utils import tf_float32
 
@@ -129,8 +129,10 @@ def wavetable_synthesis(frequencies,
   frequencies = tf_float32(frequencies)
   amplitudes = tf_float32(amplitudes)
   wavetables = tf_float32(wavetables)
-  amplitude_envelope = resample(amplitudes, n_samples, method='window')[:, :, 0]
-  frequency_envelope = resample(frequencies, n_samples)[:, :, 0]
+  frequency_envelope, amplitude_envelope = control_envelopes(
+      frequencies, amplitudes, n_samples, 'window')
+  frequency_envelope = frequency_envelope[:, :, 0]
+  amplitude_envelope = amplitude_envelope[:, :, 0]
   phase = _wrapped_cumsum(frequency_envelope, 1.0 / sample_rate, 1.0,
                           exclusive=True)
   if len(wavetables.shape) == 3 and wavetables.shape[1] > 1:
