@@ -55,6 +55,7 @@ from ddsp.dsp.conversions import nan_to_num
 from ddsp.dsp.conversions import power_to_db
 from ddsp.dsp.conversions import safe_divide
 from ddsp.dsp.conversions import safe_log
+from ddsp.dsp.conversions import safe_sqrt
 from ddsp.dsp.conversions import soft_limit
 from ddsp.dsp.conversions import unit_to_hz
 from ddsp.dsp.conversions import unit_to_midi

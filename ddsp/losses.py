@@ -247,7 +247,7 @@ class PretrainedCREPE(keras.layers.Layer):
       audio = core.pad_axis(audio, (self.frame_length // 2,) * 2, axis=1)
     frames = tf.signal.frame(audio, self.frame_length, hop_length)
     mean, variance = tf.nn.moments(frames, axes=[-1], keepdims=True)
-    return (frames - mean) / (variance**0.5 + 1e-5)
+    return (frames - mean) / (core.safe_sqrt(variance) + 1e-5)
 
   def call(self, audio) -> tf.Tensor:
     audio = core.check_rank(audio, 2, 'audio', '[batch, n_samples]')
@@ -425,8 +425,12 @@ def wasserstein_distance(u_values, v_values, u_weights=None, v_weights=None,
   if p == 1:
     return tf.reduce_sum(deltas * cdf_difference, axis=-1)
   if p == 2:
-    return tf.sqrt(tf.reduce_sum(deltas * cdf_difference**2, axis=-1))
-  return tf.reduce_sum(deltas * cdf_difference**p, axis=-1)**(1.0 / p)
+    return core.safe_sqrt(tf.reduce_sum(deltas * cdf_difference**2, axis=-1))
+  # x**(1/p) has an infinite slope at x = 0 for p > 1: take the root of a
+  # stand-in 1 there, so that the unused branch's gradient stays finite.
+  total = tf.reduce_sum(deltas * cdf_difference**p, axis=-1)
+  positive = total > 0.0
+  return tf.where(positive, tf.where(positive, total, 1.0)**(1.0 / p), 0.0)
 
 
 @registration.register
@@ -506,7 +510,8 @@ class KDEConsistencyLoss(Loss):
     kde = kernel_density_estimate(amps_target, freqs_target, scale_target)
     log_prob = _log_prob_at(kde, core.hz_to_midi(freqs))
     amps = core.tf_float32(amps)
-    weights = amps / tf.reduce_sum(amps, axis=-1, keepdims=True)
+    weights = core.safe_divide(amps, tf.reduce_sum(amps, axis=-1,
+                                                  keepdims=True))
     return tf.reduce_mean(-log_prob * weights, axis=-1)
 
   def call(self, amps_a, freqs_a, amps_b, freqs_b) -> tf.Tensor:

@@ -189,8 +189,10 @@ class Mix(Processor):
             'mix_level': mix_level}
 
   def get_signal(self, signal_one, signal_two, mix_level) -> tf.Tensor:
-    mix_level_one = tf.sqrt(tf.abs(mix_level))
-    mix_level_two = 1.0 - tf.sqrt(tf.abs(mix_level - 1.0))
+    # safe_sqrt: a saturated sigmoid gives exactly 0 or 1, where tf.sqrt's
+    # gradient would be inf (NaN after the chain rule).
+    mix_level_one = core.safe_sqrt(tf.abs(mix_level))
+    mix_level_two = 1.0 - core.safe_sqrt(tf.abs(mix_level - 1.0))
     return mix_level_one * signal_one + mix_level_two * signal_two
 
 

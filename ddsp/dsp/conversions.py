@@ -31,6 +31,27 @@ def safe_log(x, eps=1e-5) -> tf.Tensor:
   return tf.math.log(safe_x)
 
 
+def safe_sqrt(x) -> tf.Tensor:
+  """`tf.sqrt` whose gradient at 0 is 0 instead of inf (NaN after chain rule).
+
+  The forward value is exactly `tf.sqrt(x)`. The gradient `dy / (2 sqrt x)`
+  becomes 0 where `sqrt x` is 0: the one-sided limit is infinite, but every
+  caller takes the root of a sum of squares (energy, variance), whose
+  gradient there is zero, so 0 is the value of the composed gradient.
+  """
+  return _safe_sqrt(tf.convert_to_tensor(x))
+
+
+@tf.custom_gradient
+def _safe_sqrt(x: tf.Tensor):
+  y = tf.sqrt(x)
+
+  def gradient(dy):
+    return tf.math.divide_no_nan(dy, 2.0 * y)
+
+  return y, gradient
+
+
 def logb(x, base=2.0, eps=1e-5) -> tf.Tensor:
   """Logarithm with an arbitrary base, safe for non-positive inputs."""
   return safe_divide(safe_log(x, eps), safe_log(base, eps), eps)
