@@ -42,6 +42,13 @@ def _is_real(value: Any) -> bool:
   return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def integer(value: Any, name: str) -> int:
+  """Checks that `value` is an integer (of any sign); returns it as an int."""
+  if not _is_integer(value):
+    raise invalid(name, 'an integer', value)
+  return int(value)
+
+
 def positive_int(value: Any, name: str) -> int:
   """Checks that `value` is an integer > 0; returns it as an int."""
   if not _is_integer(value) or value <= 0:
@@ -85,6 +92,13 @@ def one_of(value: Any, name: str, options: Iterable[Any]) -> Any:
   options = tuple(options)
   if value not in options:
     raise invalid(name, f'one of {options}', value)
+  return value
+
+
+def optional_callable(value: Any, name: str) -> Any:
+  """Checks that `value` is a function (e.g. a scaling function) or None."""
+  if value is not None and not callable(value):
+    raise invalid(name, 'a function or None', value)
   return value
 
 

@@ -14,10 +14,11 @@ from typing import Any, Text, Tuple
 import numpy as np
 import tensorflow as tf
 
+from ddsp import validation
 from ddsp.dsp.utils import tf_float32
 
 
-_RESAMPLE_METHODS = ('nearest', 'linear', 'cubic', 'window')
+RESAMPLE_METHODS = ('nearest', 'linear', 'cubic', 'window')
 _CUBIC_TABLE_SIZE = 1024
 _CUBIC_A = -0.75
 
@@ -61,8 +62,7 @@ def _interpolation_kernel(method: Text,
   if method == 'cubic':
     return np.array([-1, 0, 1, 2]), _cubic_table_weights(frac).astype(
         np.float32)
-  raise ValueError(f'Received an invalid value for `method`, expected one of '
-                   f'{_RESAMPLE_METHODS}. Received: method={method!r}')
+  raise validation.invalid('method', f'one of {RESAMPLE_METHODS}', method)
 
 
 def _resampling_taps(n_in: int, n_out: int, method: Text,
@@ -175,9 +175,7 @@ def resample(inputs,
   Returns:
     Interpolated tensor with the same rank, time axis of length n_timesteps.
   """
-  if method not in _RESAMPLE_METHODS:
-    raise ValueError(f'Received an invalid value for `method`, expected one '
-                     f'of {_RESAMPLE_METHODS}. Received: method={method!r}')
+  validation.one_of(method, 'method', RESAMPLE_METHODS)
   inputs = tf_float32(inputs)
   if method == 'window' and len(inputs.shape) == 4:
     raise ValueError('Resample method "window" supports inputs of rank 1 to 3; '
