@@ -75,7 +75,7 @@ setuptools.setup(
     },
     entry_points={
         'console_scripts': [
-            'ddsp_prepare_tfrecord = ddsp.training.data_preparation.ddsp_prepare_tfrecord:console_entry_point',
+            'ddsp_prepare_tfrecord = ddsp.data_pipeline.ddsp_prepare_tfrecord:console_entry_point',
         ],
     },
     classifiers=[

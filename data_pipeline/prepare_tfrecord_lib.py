@@ -194,8 +194,8 @@ class LoadAudioFn(beam.DoFn):
       return
     silent = not np.any(audio)
     if silent:
-      _LOG.warning('%s is digital silence; kept (unvoiced, loudness at the '
-                   'floor).', path)
+      _LOG.info('%s is digital silence; kept (unvoiced, loudness at the '
+                'floor).', path)
       records.counter('silent-files').inc()
     if self._progress:
       _report(f'{path}: {secs:.2f} s at {file_rate} Hz'
@@ -213,7 +213,7 @@ class LoadAudioFn(beam.DoFn):
 def _failure(path: str, reason: str,
              counter_name: str) -> beam.pvalue.TaggedOutput:
   """A dead-letter record on the 'failed' output, logged and counted."""
-  _LOG.warning('Skipping %s: %s', path, reason)
+  _LOG.info('Skipping %s: %s', path, reason)
   records.counter(counter_name).inc()
   return beam.pvalue.TaggedOutput(_FAILED, {'path': path, 'reason': reason})
 
@@ -542,7 +542,7 @@ def prepare_tfrecord(input_audio_paths: Sequence[str],
     viterbi: Viterbi decoding of the CREPE pitch.
     pipeline_options: Beam flags, comma-separated or a list, e.g.
       '--runner=DirectRunner,--direct_num_workers=2,'
-      '--direct_running_mode=multi_processing'. Empty is fine.
+      '--direct_running_mode=multi_threading'. Empty is fine.
     crepe_model: CREPE capacity: 'tiny', 'small', 'medium', 'large' or
       'full'.
     progress: Print one line per file to stdout (the CLI does).

