@@ -64,8 +64,9 @@ flags.DEFINE_float(
     'chunk_secs', 20.0,
     'Chunk size in seconds used to split the input audio files. This is used '
     'to split large audio files into manageable chunks for better '
-    'parallelization and to enable non-overlapping examples. The remainder '
-    'joins the last chunk (no padding).')
+    'parallelization and to enable non-overlapping examples. The last chunk '
+    'is what is left (no padding; joined to the one before if shorter than '
+    'an example).')
 flags.DEFINE_boolean(
     'center', False,
     'Add padding to audio such that frame timestamps are centered. Increases '

@@ -55,14 +55,18 @@ def wav_22k(tmp_path):
   return _write_wav(tmp_path / 'tone_22k.wav', 0.5, 22050)
 
 
-@pytest.mark.parametrize('chunk_secs', [0.0, 0.3])
-def test_example_counts_and_feature_lengths(tmp_path, wav_22k, chunk_secs):
-  # 0.5 s: one chunk of 0.3 s plus a remainder joins into one 0.5 s piece;
-  # floor((0.5 - 0.2) / 0.1) + 1 = 4 windows either way.
+@pytest.mark.parametrize('chunk_secs, n_examples', [
+    (0.0, 4),  # floor((0.5 - 0.2) / 0.1) + 1 windows of the whole file.
+    (0.3, 3),  # Chunks of 0.3 s (2 windows) and 0.2 s (1; not padded).
+    (0.4, 4),  # 0.1 s left is no example: it joins the first chunk.
+])
+def test_example_counts_and_feature_lengths(tmp_path, wav_22k, chunk_secs,
+                                            n_examples):
   output, summary = _prepare(tmp_path, [wav_22k], example_secs=0.2,
                              hop_secs=0.1, chunk_secs=chunk_secs)
   examples = _read_examples(output + '-0*')
-  assert summary.examples == {'all': 4} and len(examples) == 4
+  assert summary.examples == {'all': n_examples}
+  assert len(examples) == n_examples
   for example in examples:
     assert set(example) == AUDIO_KEYS | FEATURE_KEYS
     assert example['audio'].shape == (3200,)
@@ -158,14 +162,15 @@ def test_features_are_computed_on_real_audio_only(tmp_path, monkeypatch):
 
   monkeypatch.setattr(spectral_ops, 'compute_f0', recording_compute_f0)
   short = _write_wav(tmp_path / 'short.wav', 5.0, 16000)
-  long = _write_wav(tmp_path / 'long.wav', 25.0, 16000, seed=1)
+  long = _write_wav(tmp_path / 'long.wav', 42.0, 16000, seed=1)
   output, summary = _prepare(tmp_path, [short, long])
-  # CREPE saw 5 s and one 25 s piece (20 s chunk + 5 s remainder), never a
-  # zero-padded 20 s chunk (besides the 1 s setup check).
-  assert sorted(lengths) == [16000, 5 * 16000, 25 * 16000]
-  # 4 s windows every 1 s: 2 from the 5 s file, 22 from the 25 s one.
+  # CREPE saw the 5 s file, a 20 s chunk and the last 22 s (2 s are too
+  # short for an example and join the chunk before), never zero padding
+  # (besides the 1 s setup check).
+  assert sorted(lengths) == [16000, 5 * 16000, 20 * 16000, 22 * 16000]
+  # 4 s windows every 1 s: 2 from the 5 s file, 17 + 19 from the long one.
   examples = _read_examples(output + '-0*')
-  assert len(examples) == summary.examples['all'] == 24
+  assert len(examples) == summary.examples['all'] == 38
   for example in examples:
     assert np.all(np.abs(example['audio'][-1600:]).max() > 0.1)
 
@@ -468,12 +473,18 @@ def test_with_default_parallelism_only_fills_in_the_direct_runner():
       '--runner=FlinkRunner') == ['--runner=FlinkRunner']
 
 
-def test_cli_prepares_audio_with_parallel_workers(tmp_path):
+def _wav_dir(tmp_path, sample_rate):
+  """A folder of two 1 s tones and one file that is not audio."""
   wav_dir = tmp_path / 'wavs'
   wav_dir.mkdir()
   for i in range(2):
-    _write_wav(wav_dir / f'{i}.wav', 1.0, 44100, seed=i)
+    _write_wav(wav_dir / f'{i}.wav', 1.0, sample_rate, seed=i)
   shutil.copy(ODD_DIR / 'not_audio_text.wav', wav_dir)
+  return wav_dir
+
+
+def test_cli_prepares_audio_with_parallel_workers(tmp_path):
+  wav_dir = _wav_dir(tmp_path, 44100)
   output = tmp_path / 'out' / 'train.tfrecord'
   result = subprocess.run(
       [sys.executable, '-m',
@@ -516,11 +527,7 @@ def test_cli_help_lists_its_own_flags_and_exits_0(tmp_path):
 
 
 def test_cli_default_output_is_one_line_per_file_and_a_summary(tmp_path):
-  wav_dir = tmp_path / 'wavs'
-  wav_dir.mkdir()
-  for i in range(2):
-    _write_wav(wav_dir / f'{i}.wav', 1.0, 16000, seed=i)
-  shutil.copy(ODD_DIR / 'not_audio_text.wav', wav_dir)
+  wav_dir = _wav_dir(tmp_path, 16000)
   output = tmp_path / 'out' / 'train.tfrecord'
   code, out, err = _cli(f'--input_audio_filepatterns={wav_dir}/*.wav',
                         f'--output_tfrecord_path={output}',
