@@ -230,7 +230,8 @@ def console_entry_point():
   """From pip installed script."""
   if any(arg in ('-h', '--help', '--helpshort', '-?')
          for arg in sys.argv[1:]):
-    print(_usage())
+    with contextlib.suppress(BrokenPipeError):  # e.g. `--help | head`.
+      print(_usage())
     sys.exit(0)
   app.run(main)
 

@@ -131,7 +131,7 @@ def test_audio_at_sample_rate_and_features_at_16k(tmp_path, wav_22k,
   output, _ = _prepare(tmp_path, [wav_22k], sample_rate=sample_rate,
                        example_secs=0.2, hop_secs=0.1, chunk_secs=0.3)
   examples = _read_examples(output + '-0*')
-  assert len(examples) == 4
+  assert len(examples) == 3  # Chunks of 0.3 s and 0.2 s: 2 + 1 windows.
   for example in examples:
     assert example['audio'].shape == (int(0.2 * sample_rate),)
     assert example['audio_16k'].shape == (3200,)
@@ -299,7 +299,7 @@ def test_statistics_are_saved_for_the_train_split(tmp_path):
 
 def test_tfrecord_provider_reads_pipeline_output(tmp_path, wav_22k):
   output, _ = _prepare(tmp_path, [wav_22k], sample_rate=32000,
-                       example_secs=0.2, hop_secs=0.1, chunk_secs=0.3)
+                       example_secs=0.2, hop_secs=0.1, chunk_secs=0.0)
   provider = data.TFRecordProvider(output + '*', example_secs=0.2,
                                    sample_rate=32000)
   batch = next(iter(provider.get_batch(4, shuffle=False, repeats=1)))
@@ -595,3 +595,9 @@ def test_to_tf_example_matches_protobuf_serialization():
       key: tf.train.Feature(float_list=tf.train.FloatList(value=value))
       for key, value in features.items()}))
   assert parsed == expected
+
+
+def test_reader_rejects_whole_file_data(tmp_path, wav_22k):
+  output, _ = _prepare(tmp_path, [wav_22k], example_secs=0, chunk_secs=0)
+  with pytest.raises(ValueError, match='varying length.*example_secs > 0'):
+    data.TFRecordProvider(output + '*').get_dataset()
