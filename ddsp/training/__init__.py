@@ -8,6 +8,7 @@ written on other branches; they are added to this list when merged.
 
 from ddsp.training import data
 from ddsp.training import decoders
+from ddsp.training import encoders
 from ddsp.training import models
 from ddsp.training import nn
 from ddsp.training import postprocessing
