@@ -148,6 +148,22 @@ def _power_spectrogram(audio: tf.Tensor, frame_size: int, frame_step: int,
   return power(audio)
 
 
+@tf.custom_gradient
+def _magnitude_from_power(power: tf.Tensor) -> tf.Tensor:
+  """sqrt(power) with a zero gradient where the power is 0.
+
+  Bins whose power underflows to exactly 0 would otherwise get an infinite
+  gradient (NaN after the chain rule); TF's gradient of |complex| (what
+  ddsp 3.7.0 differentiated) is likewise 0 there (`div_no_nan`).
+  """
+  magnitude = tf.sqrt(power)
+
+  def gradient(d_magnitude):
+    return tf.math.divide_no_nan(0.5 * d_magnitude, magnitude)
+
+  return magnitude, gradient
+
+
 @registration.register
 def compute_mag(audio, size: int = 2048, overlap: float = 0.75,
                 pad_end: bool = True) -> tf.Tensor:
@@ -155,8 +171,8 @@ def compute_mag(audio, size: int = 2048, overlap: float = 0.75,
   audio = core.tf_float32(audio)
   if len(audio.shape) == 3:
     audio = tf.squeeze(audio, axis=-1)
-  return tf.sqrt(_power_spectrogram(audio, int(size), _hop_size(size, overlap),
-                                    pad_end))
+  return _magnitude_from_power(_power_spectrogram(
+      audio, int(size), _hop_size(size, overlap), pad_end))
 
 
 @registration.register

@@ -95,7 +95,7 @@ class Model(checkpoints.Keras2Checkpoint, keras.Model):
         attributes) has no value in the checkpoint.
     """
     checkpoint_path = checkpoints.get_latest_checkpoint(checkpoint_path)
-    if not self.variables:
+    if not getattr(self, '_called', False):
       raise ValueError(f'{type(self).__name__} has no weights yet: call it on '
                        f'a batch of features before restoring '
                        f'{checkpoint_path}.')
