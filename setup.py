@@ -9,7 +9,8 @@ exec((HERE / 'ddsp' / 'version.py').read_text(), version)
 
 # `data_pipeline/` and `export/` live at the top of the repository but ship
 # inside the `ddsp` namespace; `gin/` ships as `ddsp.training.gin`, where
-# `ddsp_run` looks for configs (as in 3.7.0).
+# `ddsp_run` looks for configs (as in 3.7.0). In a source checkout (editable
+# install) `ddsp/training/gin` is a symbolic link to `gin/` (see gin/README.md).
 PACKAGE_DIRS = {
     'ddsp.data_pipeline': 'data_pipeline',
     'ddsp.export': 'export',
