@@ -150,6 +150,30 @@ def test_fc_is_dense_layer_norm_and_leaky_relu_with_slope_0_2():
   assert (expected < 0).any()
 
 
+@pytest.mark.parametrize('nonlinearity', ['leaky_relu', 'tanh'])
+def test_fc_gradients_match_autodiff_of_keras_layers(nonlinearity):
+  fc = nn.Fc(ch=6, nonlinearity=nonlinearity)
+  x = tf.constant(_random(2, 5, 3) * 3.0)
+  fc(x)
+  fc.layers[1].gamma.assign(_random(6))
+  fc.layers[1].beta.assign(_random(6))
+  weights = tf.constant(_random(2, 5, 6))
+
+  def gradients(fn):
+    with tf.GradientTape() as tape:
+      tape.watch(x)
+      loss = tf.reduce_sum(fn(x) * weights)
+    return tape.gradient(loss, [x] + fc.trainable_variables)
+
+  def keras_layers(x):
+    for layer in fc.layers:
+      x = layer(x)
+    return x
+
+  for actual, expected in zip(gradients(fc), gradients(keras_layers)):
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
+
+
 def test_get_nonlinearity_leaky_relu_slope_and_tf_nn_fallback():
   leaky_relu = nn.get_nonlinearity('leaky_relu')
   np.testing.assert_allclose(leaky_relu(np.float32([-1.0, 2.0])), [-0.2, 2.0])
