@@ -453,6 +453,8 @@ def test_keras_layers_are_gin_configurable_under_tf_keras():
     nn.VectorQuantization(k=5, num_heads=2),
     nn.ResNet(size='medium'),
     nn.FcStackOut(ch=4, layers=1, n_out=2),
+    nn.LayerStack([nn.Fc(3), keras.layers.Dense(2)]),
+    nn.ConditionalScaleAndShift(shift_only=True),
 ])
 def test_layers_round_trip_through_keras_serialization(layer):
   config = layer.get_config()

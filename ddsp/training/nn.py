@@ -205,6 +205,7 @@ class Layer(checkpoints.Keras2Checkpoint, tfkl.Layer):
     return cls(**{k: _deserialize(v) for k, v in config.items()})
 
 
+@keras.saving.register_keras_serializable('ddsp')
 class LayerStack(Layer):
   """Layers applied in order, saved like a Keras 2 Sequential.
 
@@ -212,6 +213,7 @@ class LayerStack(Layer):
   and `layer-<i>` (all layers), as for the Sequentials of ddsp 3.7.0.
   """
 
+  _config_args = ('layers',)
   keras2_sequential = True
   keras2_layers_attribute = 'stack_layers'
 
@@ -428,6 +430,7 @@ class Normalize(Layer):
     return inv_ensure_4d(x * self.scale + self.shift, n_dims)
 
 
+@keras.saving.register_keras_serializable('ddsp')
 class ConditionalScaleAndShift(Layer):
   """`x * scale + shift` (or `x + shift`) with scale, shift = Dense(z).
 
