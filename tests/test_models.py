@@ -494,3 +494,33 @@ def test_z_midi_autoencoder_conditions_decoder_on_global_and_note_z():
   assert outputs['z_global'].shape == (1, 1, 3)
   assert outputs['z_notes'].shape == (1, N_FRAMES, 2)
   assert outputs['midi_audio'].shape == (1, N_SAMPLES)
+
+
+def test_restores_a_checkpoint_written_by_another_object_graph(tmp_path):
+  # A checkpoint of plain tf.Modules named like Keras 2 (3.7.0) layers:
+  # restoring matches by names only, as for checkpoints of ddsp 3.7.0.
+  model = _autoencoder()
+  model(_batch())
+  path = tf.train.Checkpoint(model=model).save(str(tmp_path / 'own'))
+  suffix = '/.ATTRIBUTES/VARIABLE_VALUE'
+  root = tf.Module()
+  expected = {}
+  for key, shape in tf.train.list_variables(path):
+    if not key.startswith('model/'):
+      continue
+    *parents, leaf = key[:-len(suffix)].split('/')
+    node = root
+    for name in parents:
+      if not hasattr(node, name):
+        setattr(node, name, tf.Module())
+      node = getattr(node, name)
+    value = RNG.standard_normal(shape).astype(np.float32)
+    setattr(node, leaf, tf.Variable(value))
+    expected[key] = value
+  other = tf.train.Checkpoint(model=root.model).save(
+      str(tmp_path / 'other'))
+  model.restore(other)
+  restored = tf.train.Checkpoint(model=model).save(str(tmp_path / 'check'))
+  for key, value in expected.items():
+    np.testing.assert_array_equal(tf.train.load_variable(restored, key),
+                                  value)

@@ -1,4 +1,4 @@
-"""A Keras GRU whose CPU recurrence runs as one loop with a hand-written gradient.
+"""A Keras GRU whose CPU recurrence is one loop with a hand-written gradient.
 
 Keras' GRU (reset_after=True, the Keras default and what ddsp 3.7.0 trained)
 computes, per step t with gates ordered [z, r, h] in the kernels:
@@ -57,7 +57,7 @@ def gru_step(x_projected: tf.Tensor, h: tf.Tensor, recurrent_kernel: tf.Tensor,
 # `unstack` would copy them).
 @tf.function(autograph=False)
 def _forward(x_projected, h0, recurrent_kernel, recurrent_bias):
-  """States [T, B, U] and gate activations [T, B, 4U] of a time-major sequence."""
+  """States [T, B, U] and gate activations [T, B, 4U] (time-major)."""
   n_steps = tf.shape(x_projected)[0]
   states = tf.TensorArray(h0.dtype, size=n_steps)
   gates = tf.TensorArray(h0.dtype, size=n_steps)

@@ -28,15 +28,17 @@ from ddsp import losses
 from ddsp import registration
 from ddsp.training import checkpoints
 from ddsp.training import gru
-# Note masks live in their own module; `nn.get_note_mask` etc. as in 3.7.0.
-from ddsp.training.note_masks import get_note_lengths  # pylint: disable=unused-import
-from ddsp.training.note_masks import get_note_mask  # pylint: disable=unused-import
-from ddsp.training.note_masks import get_note_mask_from_onset  # pylint: disable=unused-import
-from ddsp.training.note_masks import get_note_moments  # pylint: disable=unused-import
-from ddsp.training.note_masks import get_short_note_loss_mask  # pylint: disable=unused-import
-from ddsp.training.note_masks import pool_over_notes  # pylint: disable=unused-import
+from ddsp.training import note_masks
 
 tfkl = keras.layers
+
+# Note masks live in their own module; `nn.get_note_mask` etc. as in 3.7.0.
+get_note_mask = note_masks.get_note_mask
+get_note_mask_from_onset = note_masks.get_note_mask_from_onset
+get_note_lengths = note_masks.get_note_lengths
+get_note_moments = note_masks.get_note_moments
+pool_over_notes = note_masks.pool_over_notes
+get_short_note_loss_mask = note_masks.get_short_note_loss_mask
 TensorDict = Dict[Text, tf.Tensor]
 
 
@@ -135,14 +137,19 @@ def straight_through_int_quantization(x: tf.Tensor) -> tf.Tensor:
 # ------------------------------------------------------------------------------
 # Base layers
 # ------------------------------------------------------------------------------
-def _signature(fn: Callable) -> inspect.Signature:
-  return inspect.signature(fn)
-
-
 def _positional_parameters(fn: Callable) -> List[inspect.Parameter]:
   kinds = (inspect.Parameter.POSITIONAL_ONLY,
            inspect.Parameter.POSITIONAL_OR_KEYWORD)
-  return [p for p in _signature(fn).parameters.values() if p.kind in kinds]
+  return [p for p in inspect.signature(fn).parameters.values()
+          if p.kind in kinds]
+
+
+def positional_argument_names(fn: Callable) -> List[Text]:
+  """Names of the positional arguments of `fn` (bound methods: without self).
+
+  The default input keys of DictLayers built on `compute_*` methods.
+  """
+  return [p.name for p in _positional_parameters(fn)]
 
 
 def _serialize(value):
@@ -292,7 +299,7 @@ class DictLayer(Layer):
 
   def get_return_annotations(self, method: Text) -> List[Text]:
     """The return annotation of `method` (a list of output keys), or []."""
-    annotation = _signature(getattr(self, method)).return_annotation
+    annotation = inspect.signature(getattr(self, method)).return_annotation
     if annotation is inspect.Signature.empty:
       return []
     return list(annotation)
@@ -354,8 +361,8 @@ class OutputSplitsLayer(DictLayer):
                output_splits: Sequence[Tuple[Text, int]] = (
                    ('amps', 1), ('harmonic_distribution', 40)),
                **kwargs):
-    input_keys = list(input_keys or [
-        p.name for p in _positional_parameters(self.compute_output)])
+    input_keys = list(input_keys or
+                      positional_argument_names(self.compute_output))
     output_keys = [name for name, _ in output_splits]
     super().__init__(input_keys=input_keys, output_keys=output_keys, **kwargs)
     self.output_splits = [tuple(split) for split in output_splits]
