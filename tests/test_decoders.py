@@ -1,12 +1,12 @@
 """Tests of ddsp.training.decoders."""
 
-import gin
 import numpy as np
 import pytest
 
 from ddsp import core
 from ddsp.training import decoders
 from ddsp.training import nn
+import gin
 
 RNG = np.random.default_rng(4)
 SPLITS = (('amps', 1), ('harmonic_distribution', 10), ('noise_magnitudes', 5))

@@ -1,6 +1,5 @@
 """Tests of ddsp.training.encoders."""
 
-import gin
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -8,6 +7,7 @@ import tensorflow as tf
 from ddsp import core
 from ddsp.training import encoders
 from ddsp.training import nn
+import gin
 
 RNG = np.random.default_rng(3)
 

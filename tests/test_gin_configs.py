@@ -9,12 +9,11 @@ import importlib
 import importlib.resources
 import pathlib
 
-import gin
 import numpy as np
 import pytest
 
-import ddsp.training  # pylint: disable=unused-import
 from ddsp.training import models
+import gin
 
 REPO_GIN_DIR = pathlib.Path(__file__).parent.parent / 'gin'
 GIN_FILES = [

@@ -1,6 +1,5 @@
 """Tests of ddsp.training.models: Model, Autoencoder and experimental models."""
 
-import gin
 import keras
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ from ddsp.training import encoders
 from ddsp.training import models
 from ddsp.training import nn
 from ddsp.training import preprocessing
+import gin
 
 RNG = np.random.default_rng(5)
 N_SAMPLES = 8000

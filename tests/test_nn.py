@@ -1,12 +1,12 @@
 """Tests of ddsp.training.nn: dict layers, stacks, norms, resampling, VQ."""
 
-import gin
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from ddsp.training import nn
+import gin
 
 RNG = np.random.default_rng(0)
 
@@ -20,7 +20,7 @@ def _random(*shape):
 # ------------------------------------------------------------------------------
 class AnnotatedSum(nn.DictLayer):
 
-  def call(self, x1, x2) -> ['y']:
+  def call(self, x1, x2) -> ['y']:  # noqa: F821
     return x1 + x2
 
 
@@ -35,7 +35,7 @@ class ExplicitSum(nn.DictLayer):
 
 class WeightedOptional(nn.DictLayer):
 
-  def call(self, x1, x2=None, x3=None) -> ['y']:
+  def call(self, x1, x2=None, x3=None) -> ['y']:  # noqa: F821
     y = x1
     if x2 is not None:
       y += 2.0 * x2
@@ -46,7 +46,7 @@ class WeightedOptional(nn.DictLayer):
 
 class TwoOutputs(nn.DictLayer):
 
-  def call(self, a) -> ['sum', 'diff']:
+  def call(self, a) -> ['sum', 'diff']:  # noqa: F821
     return a + 1.0, a - 1.0
 
 
@@ -325,7 +325,7 @@ def test_dilated_conv_stack_dilations_and_resampling_shapes():
   assert rates == [1, 2, 4, 1, 2, 4]
   reverse = nn.DilatedConvStack(ch=4, layers_per_stack=3, stacks=1,
                                 dilation=-2)
-  assert [l.layers[1].dilation_rate[0] for l in reverse.layers] == [4, 2, 1]
+  assert [layer.layers[1].dilation_rate[0] for layer in reverse.layers] == [4, 2, 1]
   down = nn.DilatedConvStack(ch=4, layers_per_stack=1, stacks=2,
                              resample_type='downsample', resample_stride=2)
   assert down(_random(2, 20, 3)).shape == (2, 5, 4)

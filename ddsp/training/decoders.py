@@ -114,7 +114,7 @@ class MidiDecoder(nn.DictLayer):
     self.norm = norm
     self.dense_out = tfkl.Dense(2)
 
-  def call(self, z_pitch, z_vel=None, z=None) -> ['f0_midi', 'loudness']:
+  def call(self, z_pitch, z_vel=None, z=None) -> ['f0_midi', 'loudness']:  # noqa: F821
     del z_vel
     x = self.net(z_pitch if z is None else [z_pitch, z])
     x = x['out'] if isinstance(x, dict) else x

@@ -340,7 +340,7 @@ class SinusoidalToHarmonicEncoder(nn.DictLayer):
     self.hd_out = tfkl.Dense(n_harmonics)
     self.f0_out = tfkl.Dense(f0_depth)
 
-  def call(self, sin_freqs, sin_amps) -> ['harm_amp', 'harm_dist', 'f0_hz']:
+  def call(self, sin_freqs, sin_amps) -> ['harm_amp', 'harm_dist', 'f0_hz']:  # noqa: F821
     freqs_unit = core.hz_to_unit(sin_freqs, hz_min=0.0,
                                  hz_max=self.sample_rate / 2.0)
     x = _net_output(self.net(tf.concat([freqs_unit, sin_amps], axis=-1)))
@@ -384,7 +384,7 @@ class MidiEncoder(_MidiEncoderBase):
   """(f0_midi, loudness) [B, T, 1] -> (z_pitch, z_vel) [B, T, 1]; z_pitch is
   a residual on f0_midi if `f0_residual`."""
 
-  def call(self, f0_midi, loudness) -> ['z_pitch', 'z_vel']:
+  def call(self, f0_midi, loudness) -> ['z_pitch', 'z_vel']:  # noqa: F821
     return self.encode(f0_midi, loudness)
 
 
@@ -394,5 +394,5 @@ class HarmonicToMidiEncoder(_MidiEncoderBase):
   from harmonic synthesizer controls (amplitude, harmonic distribution and
   noise magnitudes, e.g. in dB)."""
 
-  def call(self, f0_midi, amps, hd, noise) -> ['z_pitch', 'z_vel']:
+  def call(self, f0_midi, amps, hd, noise) -> ['z_pitch', 'z_vel']:  # noqa: F821
     return self.encode(f0_midi, amps, hd, noise)

@@ -19,7 +19,6 @@ import functools
 import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Text, Tuple
 
-import gin
 import keras
 import tensorflow as tf
 
@@ -29,6 +28,7 @@ from ddsp import registration
 from ddsp.training import checkpoints
 from ddsp.training import gru
 from ddsp.training import note_masks
+import gin
 
 tfkl = keras.layers
 

@@ -95,7 +95,7 @@ class F0LoudnessPreprocessor(nn.DictLayer):
     self.compute_loudness = compute_loudness
 
   def call(self, loudness_db, f0_hz, audio=None) -> [
-      'f0_hz', 'loudness_db', 'f0_scaled', 'ld_scaled']:
+      'f0_hz', 'loudness_db', 'f0_scaled', 'ld_scaled']:  # noqa: F821
     """Args: loudness_db, f0_hz [B, T] or [B, T, 1]; audio [B, N].
 
     Raises:
@@ -134,7 +134,7 @@ class F0PowerPreprocessor(nn.DictLayer):
     self.frame_size = frame_size
 
   def call(self, f0_hz, power_db=None, audio=None) -> [
-      'f0_hz', 'pw_db', 'f0_scaled', 'pw_scaled']:
+      'f0_hz', 'pw_db', 'f0_scaled', 'pw_scaled']:  # noqa: F821
     """Args: f0_hz, power_db [B, T] or [B, T, 1]; audio [B, N].
 
     Raises:
@@ -204,7 +204,7 @@ class OnlineF0PowerPreprocessor(nn.DictLayer):
 
   def call(self, audio, f0_hz=None, f0_confidence=None, audio_16k=None,
            power_db=None) -> [
-               'f0_hz', 'pw_db', 'f0_scaled', 'pw_scaled', 'f0_confidence']:
+               'f0_hz', 'pw_db', 'f0_scaled', 'pw_scaled', 'f0_confidence']:  # noqa: F821
     """Args: audio, audio_16k [B, N]; f0_hz, f0_confidence, power_db [B, T].
 
     Raises:

@@ -5,14 +5,13 @@ The model classes are gin-configurable in place under
 of a model class therefore receive its bindings too (e.g. `Autoencoder.*`).
 """
 
-import gin
-
 from ddsp import registration
 from ddsp.training.models.autoencoder import Autoencoder
 from ddsp.training.models.inverse_synthesis import InverseSynthesis
 from ddsp.training.models.midi_autoencoder import MidiAutoencoder
 from ddsp.training.models.midi_autoencoder import ZMidiAutoencoder
 from ddsp.training.models.model import Model
+import gin
 
 _MODULE = 'ddsp.training.models'
 Autoencoder = registration.configurable(Autoencoder, module=_MODULE)
