@@ -41,6 +41,8 @@ import json
 import logging
 import os
 import pickle
+import sys
+import threading
 import time
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -158,9 +160,18 @@ def _open(path: str) -> audio_io.AudioSource:
   return FileSystems.open(path)
 
 
+_REPORT_LOCK = threading.Lock()
+
+
 def _report(line: str) -> None:
-  """One line of progress on stdout (the CLI's one line per file)."""
-  print(f'ddsp_prepare_tfrecord: {line}', flush=True)
+  """One line of progress on stdout (the CLI's one line per file).
+
+  Workers are threads: one locked write per line keeps lines whole (`print`
+  writes the text and the newline separately, so lines could interleave).
+  """
+  with _REPORT_LOCK:
+    sys.stdout.write(f'ddsp_prepare_tfrecord: {line}\n')
+    sys.stdout.flush()
 
 
 class LoadAudioFn(beam.DoFn):

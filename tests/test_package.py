@@ -86,8 +86,12 @@ def test_repository_folders_do_not_shadow_dependencies(cwd):
   assert out.strip() == 'True'
 
 
-def _ddsp_imports(path: pathlib.Path, module: str):
-  """ddsp modules imported at module level by the file `path`."""
+def _ddsp_imports(path: pathlib.Path, module: str, modules: set):
+  """ddsp modules imported at module level by the file `path`.
+
+  `from package import name` counts as an import of `package.name` when that
+  is one of `modules`, else of `package` itself.
+  """
   import ast  # pylint: disable=g-import-not-at-top
   imported = set()
   for node in ast.parse(path.read_text()).body:
@@ -95,10 +99,9 @@ def _ddsp_imports(path: pathlib.Path, module: str):
       imported |= {a.name for a in node.names if a.name.startswith('ddsp.')}
     elif isinstance(node, ast.ImportFrom) and node.module and (
         node.module == 'ddsp' or node.module.startswith('ddsp.')):
-      if node.module == 'ddsp':
-        imported |= {f'ddsp.{a.name}' for a in node.names}
-      else:
-        imported.add(node.module)
+      for alias in node.names:
+        submodule = f'{node.module}.{alias.name}'
+        imported.add(submodule if submodule in modules else node.module)
   return imported - {module}
 
 
@@ -110,10 +113,11 @@ def test_module_imports_form_no_cycle():
            for root, _, names in os.walk(package_dir, followlinks=True)
            for name in names if name.endswith('.py')]
   assert any('data_pipeline' in str(path) for path in paths)
-  for path in paths:
-    parts = path.relative_to(package_dir).with_suffix('').parts
-    module = '.'.join(('ddsp',) + parts).removesuffix('.__init__')
-    graph[module] = _ddsp_imports(path, module)
+  modules = {
+      '.'.join(('ddsp',) + path.relative_to(package_dir).with_suffix('').parts
+               ).removesuffix('.__init__'): path for path in paths}
+  for module, path in modules.items():
+    graph[module] = _ddsp_imports(path, module, set(modules))
   assert 'ddsp.spectral_ops' not in graph['ddsp.crepe']
 
   def find_cycle(module, stack):
