@@ -134,8 +134,8 @@ def evaluate_or_sample(data_provider,
   restore_dir = restore_dir or save_dir
   writer = tf.summary.create_file_writer(
       os.path.join(save_dir, 'summaries', 'eval'))
-  dataset = data_provider.get_batch(batch_size, shuffle=False,
-                                    repeats=repeats)
+  dataset = train_util.get_batches(data_provider, batch_size, shuffle=False,
+                                   repeats=repeats)
   if num_batches >= 1:
     dataset = dataset.take(num_batches)
   evaluators = [cls(data_provider.sample_rate, data_provider.frame_rate)

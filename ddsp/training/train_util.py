@@ -21,6 +21,7 @@ Added for watching and robustness (ENVIRONMENT.md explains the traps):
 import contextlib
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -41,8 +42,15 @@ class CheckpointError(RuntimeError):
 
 
 def first_line(error: BaseException) -> str:
-  """The first line of an exception's message (TF errors span many lines)."""
+  """The first line of an exception's message (TF errors span many lines).
+
+  For a failed TF assertion, only its summarized data (the actual cause,
+  e.g. "No files matched pattern: data/*.tfrecord").
+  """
   message = getattr(error, 'message', None) or str(error) or repr(error)
+  summarized = re.search(r"Summarized data: b'(.*?)'", message)
+  if summarized:
+    return summarized.group(1)
   return message.strip().splitlines()[0]
 
 
@@ -307,14 +315,13 @@ def remove_partial_checkpoint(prefix: str) -> None:
       tf.io.gfile.remove(path)
 
 
-def untracked_variables(checkpoint: tf.train.Checkpoint) -> List[str]:
-  """Paths of `checkpoint.model`'s variables that the checkpoint would miss.
+def untracked_variables(model) -> List[str]:
+  """Paths of the model's variables that `Checkpoint(model=model)` misses.
 
   Keras 3 layers held in plain Python containers are not dependencies of the
   TF object graph; their variables would silently be left out of a
   model-only checkpoint.
   """
-  model = checkpoint.model
   model_checkpoint = tf.train.Checkpoint(model=model)  # The view's weak root.
   reachable = {id(obj) for obj in
                tf.train.TrackableView(model_checkpoint).descendants()}
@@ -399,12 +406,19 @@ def _generated_audio_summary(model, example, step: int,
   summaries.spectrogram_summary(audio, audio_gen, step)
 
 
-def _get_dataset(data_provider, batch_size: int) -> tf.data.Dataset:
-  """The training dataset, with a one-line error if it cannot be read."""
+def get_batches(data_provider, batch_size: int, shuffle: bool = True,
+                repeats: int = -1) -> tf.data.Dataset:
+  """`data_provider.get_batch` with a one-line error if it cannot be read.
+
+  Raises:
+    ValueError: if the dataset cannot be created (e.g. a file pattern that
+      matches no file), with the provider's name and the cause.
+  """
   try:
-    return data_provider.get_batch(batch_size, shuffle=True, repeats=-1)
+    return data_provider.get_batch(batch_size, shuffle=shuffle,
+                                   repeats=repeats)
   except tf.errors.OpError as e:
-    raise ValueError(f'Cannot read the training data of '
+    raise ValueError(f'Cannot read the data of '
                      f'{type(data_provider).__name__}: {first_line(e)}') from e
 
 
@@ -455,7 +469,7 @@ def train(data_provider,
   chief = is_chief(trainer.strategy)
   if save_dir and chief:
     check_writable(save_dir)
-  dataset = _get_dataset(data_provider, batch_size)
+  dataset = get_batches(data_provider, batch_size)
   example = _example_batch(data_provider) if save_dir and chief else None
   dataset_iter = iter(trainer.distribute_dataset(dataset))
 

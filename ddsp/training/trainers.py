@@ -173,11 +173,22 @@ class Trainer:
         train_util.restore_checkpoint(
             tf.train.Checkpoint(model=model), path)
         train_util.restore_checkpoint(
-            tf.train.Checkpoint(optimizer=self.optimizer), path,
+            tf.train.Checkpoint(optimizer=self._optimizer_state()), path,
             partial=True)
       else:
         train_util.restore_checkpoint(self.get_checkpoint(), path)
     logging.info('Restored %s (step %d).', path, self.current_step())
+
+  def _optimizer_state(self) -> tf.train.Checkpoint:
+    """The optimizer's own variables under their checkpoint keys.
+
+    A Keras 3 optimizer also tracks the model's variables
+    (`optimizer/_trainable_variables/<n>`), so restoring the optimizer object
+    would restore the whole model; this node holds only `_iterations` and
+    the slots `_variables/<n>`.
+    """
+    return tf.train.Checkpoint(_iterations=self.optimizer.iterations,
+                               _variables=list(self.optimizer.variables))
 
   # ---------------------------------------------------------------------------
   # Distribution helpers
@@ -209,14 +220,14 @@ class Trainer:
       ValueError: if a model variable would not be saved in checkpoints.
     """
     self.run(tf.function(self.model.__call__), batch)
-    with self.strategy.scope():
-      self.optimizer.build(self.model.trainable_variables)
-    untracked = train_util.untracked_variables(self.get_checkpoint())
+    untracked = train_util.untracked_variables(self.model)
     if untracked:
       raise ValueError(
           'These model variables are not reachable from the model checkpoint '
           '(held in a list or container that tf.train.Checkpoint does not '
           f'track), so they would not be saved: {", ".join(untracked)}.')
+    with self.strategy.scope():
+      self.optimizer.build(self.model.trainable_variables)
     try:
       self.model.summary(print_fn=logging.info)
     except ValueError:  # Keras cannot summarise some subclassed models.
