@@ -284,7 +284,7 @@ def test_sigkill_resumes_from_the_last_save_with_its_exact_weights(tmp_path):
   trainer = _trainer_restored_from(save_dir)
   assert trainer.current_step() == saved_step
   for layer in ('hidden', 'out'):
-    for name, variable in (('_kernel', getattr(trainer.model, layer).kernel),
+    for name, variable in (('kernel', getattr(trainer.model, layer).kernel),
                            ('bias', getattr(trainer.model, layer).bias)):
       key = f'model/{layer}/{name}/.ATTRIBUTES/VARIABLE_VALUE'
       np.testing.assert_array_equal(variable.numpy(), reader.get_tensor(key))

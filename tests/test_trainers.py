@@ -105,6 +105,30 @@ def test_save_writes_ckpt_at_step_with_model_and_optimizer_keys(tmp_path):
   assert len(model_keys) == n_vars  # Each model variable saved under model/.
 
 
+class NestedModel(fx.TinyModel):
+  """TinyModel with an extra Sequential: weights four levels deep."""
+
+  def __init__(self):
+    super().__init__()
+    self.block = keras.Sequential([keras.layers.Dense(1)])
+
+  def call(self, features, training=False):
+    outputs = super().call(features, training)
+    outputs['block'] = self.block(outputs['audio_synth'][..., tf.newaxis])
+    return outputs
+
+
+def test_deep_model_weights_keep_their_model_keys(tmp_path):
+  strategy = tf.distribute.get_strategy()
+  trainer = trainers.Trainer(NestedModel(), strategy)
+  trainer.build(_batch())
+  keys = {name for name, _ in tf.train.list_variables(
+      trainer.save(str(tmp_path)))}
+  assert ('model/block/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE'
+          in keys)
+  assert not [k for k in keys if '_trainable_variables' in k]
+
+
 def test_restore_brings_back_weights_slots_and_step(tmp_path):
   trainer = _built_trainer()
   for _ in range(3):
@@ -181,12 +205,21 @@ def test_checkpoint_of_another_model_is_reported(tmp_path):
     _built_trainer(hidden=3).restore(str(tmp_path))
 
 
+class ListModel(keras.Model):
+  """A plain Keras 3 model holding a layer in a list (not a ddsp Model)."""
+
+  def __init__(self):
+    super().__init__(name='list_model')
+    self.stack = [keras.layers.Dense(1)]
+
+  def call(self, features):
+    return self.stack[0](features['audio'][..., tf.newaxis])
+
+
 def test_build_rejects_variables_missing_from_checkpoints():
-  trainer = fx.make_trainer()
-  with trainer.strategy.scope():
-    trainer.model.hidden_in_list = [keras.layers.Dense(2)]
-    trainer.model.hidden_in_list[0].build((None, 1))
-  with pytest.raises(ValueError, match='not reachable'):
+  strategy = tf.distribute.get_strategy()
+  trainer = trainers.Trainer(ListModel(), strategy)
+  with pytest.raises(ValueError, match='not reachable.*dense'):
     trainer.build(_batch())
 
 

@@ -1,8 +1,8 @@
 """A tiny model and data for testing the training runtime, and a runner.
 
-`TinyModel` follows the `ddsp.training.models.Model` contract (`__call__`
-with `return_losses`, losses only when `training=True`, `loss_objs`,
-`get_audio_from_outputs`) with a per-sample two-layer network:
+`TinyModel` is a `ddsp.training.models.Model` (losses only when
+`training=True`, `loss_objs`, `get_audio_from_outputs`) with a per-sample
+two-layer network:
 audio_synth = w2 . tanh(w1 * audio + b1) + b2, loss mean |0.5 audio - synth|.
 Its numbers are easy to re-derive in numpy.
 
@@ -22,6 +22,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ddsp.training import models
+
 N_SAMPLES = 400
 SAMPLE_RATE = 16000
 
@@ -33,7 +35,7 @@ class L1ToHalf:
     return {'l1': tf.reduce_mean(tf.abs(0.5 * target_audio - audio))}
 
 
-class TinyModel(keras.Model):
+class TinyModel(models.Model):
   """Per-sample MLP on the input audio (see module docstring)."""
 
   def __init__(self, hidden: int = 8, **kwargs):
@@ -45,19 +47,9 @@ class TinyModel(keras.Model):
   def call(self, features, training=False):
     audio = features['audio']
     synth = self.out(self.hidden(audio[..., tf.newaxis]))[..., 0]
-    return {'audio': audio, 'audio_synth': synth}
-
-  def __call__(self, features, return_losses=False, training=False, **kwargs):
-    outputs = super().__call__(features, training=training, **kwargs)
-    if not return_losses:
-      return outputs
-    losses = {}
     if training:
-      for loss_obj in self.loss_objs:
-        losses.update(loss_obj.get_losses_dict(features['audio'],
-                                               outputs['audio_synth']))
-    losses['total_loss'] = tf.reduce_sum(list(losses.values()))
-    return outputs, losses
+      self._update_losses_dict(self.loss_objs, audio, synth)
+    return {'audio': audio, 'audio_synth': synth}
 
   def get_audio_from_outputs(self, outputs):
     return outputs['audio_synth']

@@ -33,6 +33,7 @@ import gin
 import numpy as np
 import tensorflow as tf
 
+from ddsp.training import checkpoints
 from ddsp.training import cloud
 from ddsp.training import summaries
 
@@ -134,63 +135,44 @@ def _is_multi_worker(strategy: tf.distribute.Strategy) -> bool:
 # ------------------------------------------------------------------------------
 # Files
 # ------------------------------------------------------------------------------
-def expand_path(file_path: str) -> str:
-  """Expands '~' and environment variables."""
-  return os.path.expanduser(os.path.expandvars(file_path))
+expand_path = checkpoints.expand_path
+get_latest_file = checkpoints.get_latest_file
 
 
-def get_latest_file(dir_path: str, prefix: str = 'operative_config-',
-                    suffix: str = '.gin') -> str:
-  """The file `dir_path/<prefix><n><suffix>` with the largest |n|.
-
-  Raises:
-    FileNotFoundError: if no file matches, or a match has no integer n.
-  """
-  dir_prefix = os.path.join(expand_path(dir_path), prefix)
-  pattern = dir_prefix + '*' + suffix
-  paths = tf.io.gfile.glob(pattern)
-  if not paths:
-    raise FileNotFoundError(f'No files found matching the pattern {pattern!r}.')
+def _check_state_file(checkpoint_dir: str) -> None:
+  """Raises CheckpointError if the `checkpoint` state file is unusable."""
+  state_path = os.path.join(checkpoint_dir, 'checkpoint')
+  if not tf.io.gfile.exists(state_path):
+    return
   try:
-    return max(paths, key=lambda p: abs(int(p[len(dir_prefix):-len(suffix)])))
-  except ValueError as e:
-    raise FileNotFoundError(
-        f'Files matching {pattern!r} are not all named '
-        f'{dir_prefix}<step>{suffix}: {paths}') from e
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+  except ValueError:
+    state = None
+  if state is None:
+    raise CheckpointError(
+        f'The checkpoint state file {state_path} is unreadable. Fix it or '
+        'delete it (the latest ckpt-<n> is then used).')
+  if tf.train.latest_checkpoint(checkpoint_dir) is None:
+    raise CheckpointError(
+        f'{state_path} names {state.model_checkpoint_path}, whose files are '
+        'missing. Fix or delete the state file.')
 
 
 def get_latest_checkpoint(checkpoint_path: str) -> str:
   """Resolves a checkpoint prefix or directory to a checkpoint prefix.
 
-  A prefix with an `.index` file is returned as is; for a directory, the
-  latest checkpoint named by its `checkpoint` state file, or, without a state
-  file, the `ckpt-<n>.index` with the largest n.
+  See `checkpoints.get_latest_checkpoint`; in addition, a `checkpoint` state
+  file that is unreadable or names missing files is an error (3.7.0 then
+  silently trained from scratch).
 
   Raises:
     FileNotFoundError: if there is no checkpoint.
-    CheckpointError: if the state file is unreadable or names a checkpoint
-      whose files are missing (3.7.0 silently started from scratch).
+    CheckpointError: if the directory's state file is unusable.
   """
   checkpoint_path = expand_path(checkpoint_path)
-  if tf.io.gfile.exists(checkpoint_path + '.index'):
-    return checkpoint_path
-  state_path = os.path.join(checkpoint_path, 'checkpoint')
-  if tf.io.gfile.exists(state_path):
-    try:
-      state = tf.train.get_checkpoint_state(checkpoint_path)
-    except ValueError:
-      state = None
-    if state is None:
-      raise CheckpointError(
-          f'The checkpoint state file {state_path} is unreadable. Fix it or '
-          'delete it (the latest ckpt-<n> is then used).')
-    latest = tf.train.latest_checkpoint(checkpoint_path)
-    if latest is None:
-      raise CheckpointError(
-          f'{state_path} names {state.model_checkpoint_path}, whose files '
-          'are missing. Fix or delete the state file.')
-    return latest
-  return get_latest_file(checkpoint_path, 'ckpt-', '.index')[:-len('.index')]
+  if not tf.io.gfile.exists(checkpoint_path + '.index'):
+    _check_state_file(checkpoint_path)
+  return checkpoints.get_latest_checkpoint(checkpoint_path)
 
 
 def get_latest_operative_config(restore_dir: str) -> str:
@@ -320,12 +302,14 @@ def untracked_variables(model) -> List[str]:
 
   Keras 3 layers held in plain Python containers are not dependencies of the
   TF object graph; their variables would silently be left out of a
-  model-only checkpoint.
+  model-only checkpoint. Random seed states (`keras.random.SeedGenerator`,
+  e.g. of noise synthesizers) are not model weights and are ignored.
   """
   model_checkpoint = tf.train.Checkpoint(model=model)  # The view's weak root.
   reachable = {id(obj) for obj in
                tf.train.TrackableView(model_checkpoint).descendants()}
-  return [v.path for v in model.variables if id(v) not in reachable]
+  return [v.path for v in model.variables
+          if id(v) not in reachable and v.name != 'seed_generator_state']
 
 
 # ------------------------------------------------------------------------------

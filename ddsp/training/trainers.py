@@ -23,6 +23,7 @@ import gin
 import keras
 import tensorflow as tf
 
+from ddsp.training import checkpoints
 from ddsp.training import train_util
 
 TensorDict = Dict[str, tf.Tensor]
@@ -95,9 +96,15 @@ class Trainer:
     self._gradient_fn = None
 
   def get_checkpoint(self, model=None) -> tf.train.Checkpoint:
-    """Checkpoint of the model (or `model`) and the optimizer."""
+    """Checkpoint of the model (or `model`) and the optimizer's state.
+
+    Keys as in ddsp 3.7.0: `model/<attribute>/...`, `optimizer/_iterations`,
+    `optimizer/_variables/<n>` (Adam's m and v per trainable variable, n >=
+    1), `save_counter`. (3.7.0 also saved `optimizer/_current_learning_rate`,
+    which Keras 3 does not have; it is ignored when restoring.)
+    """
     return tf.train.Checkpoint(model=model or self.model,
-                               optimizer=self.optimizer)
+                               optimizer=self._optimizer_state())
 
   # ---------------------------------------------------------------------------
   # Checkpoints
@@ -169,7 +176,8 @@ class Trainer:
     with self.strategy.scope():
       if restore_keys:
         model = tf.train.Checkpoint(
-            **{key: getattr(self.model, key) for key in restore_keys})
+            **{key: checkpoints.keras2_trackable(getattr(self.model, key))
+               for key in restore_keys})
         train_util.restore_checkpoint(
             tf.train.Checkpoint(model=model), path)
         train_util.restore_checkpoint(
@@ -183,8 +191,9 @@ class Trainer:
     """The optimizer's own variables under their checkpoint keys.
 
     A Keras 3 optimizer also tracks the model's variables
-    (`optimizer/_trainable_variables/<n>`), so restoring the optimizer object
-    would restore the whole model; this node holds only `_iterations` and
+    (`optimizer/_trainable_variables/<n>`): saved, they would take those
+    shorter keys instead of `model/...`, and restoring the optimizer object
+    would restore the whole model. This node holds only `_iterations` and
     the slots `_variables/<n>`.
     """
     return tf.train.Checkpoint(_iterations=self.optimizer.iterations,
