@@ -29,6 +29,10 @@ DDSP_DEFAULT_FRAME_RATE = 250
 # `strided_freq_change`, starts a new note.
 _FREQ_CHANGE_SEMITONES = 0.75
 _MIDI_HEURISTIC_MIN_FRAMES = 10
+# Frames this far below the loudest frame of an example are silent (dB).
+_ON_RANGE_DB = 40.0
+# Slack for comparing a frame with its window's statistics (dB).
+_DB_TOLERANCE = 1e-3
 
 
 @dataclasses.dataclass
@@ -180,11 +184,16 @@ def _power_db(controls) -> np.ndarray:
 
 def _not_low_outlier(x_db: np.ndarray, frame_width: int, num_devs: float,
                      pad_mode: str) -> np.ndarray:
-  """On where x is not `num_devs` std below its window's nor its own mean."""
+  """On where x is loud enough overall and not a dip in its window.
+
+  Off where x is more than `_ON_RANGE_DB` below the example's maximum
+  (silence), or more than `num_devs` standard deviations below the mean of
+  the `frame_width` frames around it (a gap between notes).
+  """
+  x_db = x_db.astype(np.float64)
   windows = _sliding(x_db, frame_width, pad_mode)
-  local = windows.mean(-1) - num_devs * windows.std(-1)
-  overall = x_db.mean() - num_devs * x_db.std()
-  return x_db > np.maximum(local, overall)
+  local = windows.mean(-1) - num_devs * windows.std(-1) - _DB_TOLERANCE
+  return (x_db > x_db.max() - _ON_RANGE_DB) & (x_db >= local)
 
 
 # ------------------------------------------------------------------------------
@@ -195,9 +204,9 @@ def amp_pooled_outliers(controls, frame_width: int = 80, num_devs: float = 2,
                         pad_mode: str = 'center') -> np.ndarray:
   """Note on where the amplitude (dB) is not a low outlier.
 
-  A frame is off if its amplitude is more than `num_devs` standard
-  deviations below the mean of the `frame_width` frames around it, or below
-  the example's mean by as much.
+  A frame is off if its amplitude is more than 40 dB below the example's
+  loudest frame, or more than `num_devs` standard deviations below the mean
+  of the `frame_width` frames around it.
   """
   amps_db = np.asarray(core.amplitude_to_db(_amps(controls)))
   return _not_low_outlier(amps_db, frame_width, num_devs, pad_mode)
