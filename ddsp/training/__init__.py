@@ -9,6 +9,7 @@ written on other branches; they are added to this list when merged.
 from ddsp.training import cloud
 from ddsp.training import data
 from ddsp.training import decoders
+from ddsp.training import encoders
 from ddsp.training import eval_util
 from ddsp.training import evaluators
 from ddsp.training import metrics

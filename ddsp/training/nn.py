@@ -15,6 +15,7 @@ Checkpoints use the Keras 2 names of ddsp 3.7.0 (see
 their layers as `layer_with_weights-<j>`, variables under their weight names.
 """
 
+import functools
 import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -145,7 +146,13 @@ def _positional_parameters(fn: Callable) -> List[inspect.Parameter]:
 
 
 def _serialize(value):
-  """Config entry: layers and functions as Keras configs, lists as lists."""
+  """Config entry: layers and functions as Keras configs, lists as lists.
+
+  A `functools.partial` (e.g. a scale function with bound arguments) becomes
+  `{'partial': <function config>, 'keywords': {...}}`.
+  """
+  if isinstance(value, functools.partial):
+    return {'partial': _serialize(value.func), 'keywords': value.keywords}
   if isinstance(value, tfkl.Layer) or callable(value):
     return keras.saving.serialize_keras_object(value)
   if isinstance(value, (list, tuple)):
@@ -155,6 +162,9 @@ def _serialize(value):
 
 def _deserialize(value):
   """Inverse of `_serialize`."""
+  if isinstance(value, dict) and 'partial' in value:
+    return functools.partial(_deserialize(value['partial']),
+                             **value['keywords'])
   if isinstance(value, dict) and 'class_name' in value and 'config' in value:
     return keras.saving.deserialize_keras_object(value)
   if isinstance(value, list):
@@ -174,6 +184,11 @@ class Layer(checkpoints.Keras2Checkpoint, tfkl.Layer):
   """
 
   _config_args: Tuple[Text, ...] = ()
+
+  def __init__(self, **kwargs):
+    super().__init__(**kwargs)
+    # Inputs may include None (optional features) or Python values.
+    self._allow_non_tensor_positional_args = True
 
   def build(self, input_shape=None):
     del input_shape

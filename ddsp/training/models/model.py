@@ -30,8 +30,10 @@ class Model(checkpoints.Keras2Checkpoint, keras.Model):
 
   def __init__(self, **kwargs):
     super().__init__(**kwargs)
-    # Pass feature dicts through as they are (Keras would copy them).
+    # Pass feature dicts through as they are (Keras would copy them and
+    # reject non-tensor values such as numpy arrays or a zipped tuple).
     self._convert_input_args = False
+    self._allow_non_tensor_positional_args = True
     self._set_losses_dict({})
 
   def _set_losses_dict(self, losses_dict: TensorDict) -> None:
