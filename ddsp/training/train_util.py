@@ -33,6 +33,7 @@ import gin
 import numpy as np
 import tensorflow as tf
 
+from ddsp import file_io
 from ddsp.training import checkpoints
 from ddsp.training import cloud
 from ddsp.training import summaries
@@ -187,18 +188,6 @@ def get_latest_operative_config(restore_dir: str) -> str:
     return get_latest_file(os.path.dirname(expand_path(restore_dir)))
 
 
-def write_text_atomically(path: str, text: str) -> None:
-  """Writes under a temporary name in the same directory, then renames."""
-  temp_path = f'{path}.tmp-{uuid.uuid4().hex}'
-  try:
-    with tf.io.gfile.GFile(temp_path, 'w') as f:
-      f.write(text)
-    tf.io.gfile.rename(temp_path, path, overwrite=True)
-  finally:
-    if tf.io.gfile.exists(temp_path):
-      tf.io.gfile.remove(temp_path)
-
-
 def check_writable(directory: str) -> None:
   """Creates `directory` and checks that a file can be written in it.
 
@@ -239,7 +228,8 @@ def write_gin_config(summary_writer, save_dir: str, step: int) -> str:
 
   Args:
     summary_writer: A `tf.summary` writer.
-    save_dir: Where `operative_config-<step>.gin` is written (atomically).
+    save_dir: Where `operative_config-<step>.gin` is written (atomically,
+      `ddsp.file_io`).
     step: Training step at the start of this run.
 
   Returns:
@@ -248,7 +238,7 @@ def write_gin_config(summary_writer, save_dir: str, step: int) -> str:
   config_str = gin.operative_config_str()
   base_name = f'operative_config-{step}'
   path = os.path.join(save_dir, base_name + '.gin')
-  write_text_atomically(path, config_str)
+  file_io.write_text(path, config_str)
   with summary_writer.as_default():
     tf.summary.text(f'gin/{base_name}', _markdown_from_gin(config_str),
                     step=step)
