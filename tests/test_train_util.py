@@ -316,18 +316,24 @@ def _free_ports(n):
   return ports
 
 
-def test_two_workers_apply_the_same_updates(tmp_path):
+def test_two_workers_apply_the_same_updates_and_stop_together(tmp_path):
   ports = ','.join(str(p) for p in _free_ports(2))
   save_dir = tmp_path / 'run'
   workers = [_start(save_dir, f'--worker={i}', f'--ports={ports}',
-                    '--num_steps=6', '--steps_per_save=3',
+                    '--steps_per_save=3', '--step_sleep=0.05',
                     log_path=str(tmp_path / f'worker{i}.log'))
              for i in range(2)]
-  weights = []
+  # SIGTERM to the non-chief worker only: both stop at the same step.
+  _wait_for(workers[1], lambda text: 'step: 4\t' in text, timeout=240)
+  workers[1].send_signal(signal.SIGTERM)
+  weights, stopped = [], []
   for worker in workers:
-    assert worker.wait(timeout=240) == 0, open(worker.log_path).read()[-3000:]
-    line = [l for l in open(worker.log_path) if l.startswith('WEIGHTS ')][0]
+    assert worker.wait(timeout=120) == 0, open(worker.log_path).read()[-3000:]
+    log = open(worker.log_path).read()
+    stopped.append(int(log.split('Stopped at step ')[1].split(' ')[0]))
+    line = [l for l in log.splitlines() if l.startswith('WEIGHTS ')][0]
     weights.append(json.loads(line[len('WEIGHTS '):]))
+  assert stopped[0] == stopped[1] >= 4
   for a, b in zip(*weights):
     np.testing.assert_array_equal(np.array(a), np.array(b))
-  assert _ckpt_steps(save_dir) == [3, 6]
+  assert _ckpt_steps(save_dir)[-1] == stopped[0]  # Written by the chief.
