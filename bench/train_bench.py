@@ -61,7 +61,7 @@ def _batch():
 def _trainer():
   """The solo-instrument model from its gin file, and its Trainer."""
   import gin  # pylint: disable=g-import-not-at-top
-  import ddsp.training  # pylint: disable=g-import-not-at-top,unused-import
+  import ddsp.training  # noqa: F401  # pylint: disable=g-import-not-at-top,unused-import
   from ddsp.training import ddsp_run  # pylint: disable=g-import-not-at-top
   from ddsp.training import models  # pylint: disable=g-import-not-at-top
   from ddsp.training import train_util  # pylint: disable=g-import-not-at-top

@@ -9,9 +9,9 @@ import gin
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
 
 from ddsp.training import ddsp_run
+import training_fixtures as fx
 
 EXAMPLE_SECS = 0.25
 N_SAMPLES = 4000  # 0.25 s at 16 kHz.
@@ -94,11 +94,10 @@ def _run(args, log_path, timeout=300):
   return returncode, open(log_path).read()
 
 
+
+
 def _tags(directory):
-  """Tags of all event files in `directory`."""
-  events = event_accumulator.EventAccumulator(
-      str(directory), size_guidance={'tensors': 0, 'images': 0})
-  events.Reload()
+  events = fx.read_events(directory)
   return set(events.Tags()['tensors']) | set(events.Tags()['images'])
 
 

@@ -11,7 +11,6 @@ import gin
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
 
 from ddsp.training import data
 from ddsp.training import train_util
@@ -43,12 +42,6 @@ def _record_losses(trainer):
   return recorded
 
 
-def _events(directory):
-  paths = tf.io.gfile.glob(os.path.join(directory, 'events.out.tfevents.*'))
-  accumulator = event_accumulator.EventAccumulator(
-      paths[0], size_guidance={'tensors': 0, 'images': 0})
-  accumulator.Reload()
-  return accumulator
 
 
 def _ckpt_steps(directory):
@@ -75,7 +68,7 @@ def test_summaries_hold_window_means_learning_rate_and_audio(tmp_path):
                             lr_decay_rate=0.5)
   recorded = _record_losses(trainer)
   _train(tmp_path, trainer, num_steps=4, steps_per_summary=2)
-  events = _events(tmp_path / 'summaries' / 'train')
+  events = fx.read_events(tmp_path / 'summaries' / 'train')
   tags = set(events.Tags()['tensors'])
   assert {'losses/l1', 'losses/total_loss', 'steps_per_sec', 'learning_rate',
           'audio_generated', 'audio_original',

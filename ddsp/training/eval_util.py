@@ -208,19 +208,7 @@ def evaluate(data_provider,
              run_once: bool = False,
              run_until_step: int = 0) -> None:
   """Evaluates checkpoints: losses and metrics (see `evaluate_or_sample`)."""
-  evaluate_or_sample(
-      data_provider=data_provider,
-      model=model,
-      evaluator_classes=evaluator_classes,
-      mode='eval',
-      save_dir=save_dir,
-      restore_dir=restore_dir,
-      batch_size=batch_size,
-      num_batches=num_batches,
-      repeats=repeats,
-      ckpt_delay_secs=ckpt_delay_secs,
-      run_once=run_once,
-      run_until_step=run_until_step)
+  evaluate_or_sample(mode='eval', **locals())
 
 
 @gin.configurable
@@ -235,15 +223,4 @@ def sample(data_provider,
            run_once: bool = False,
            run_until_step: int = 0) -> None:
   """Samples checkpoints: audio and plot summaries (see `evaluate_or_sample`)."""
-  evaluate_or_sample(
-      data_provider=data_provider,
-      model=model,
-      evaluator_classes=evaluator_classes,
-      mode='sample',
-      save_dir=save_dir,
-      restore_dir=restore_dir,
-      batch_size=batch_size,
-      num_batches=num_batches,
-      ckpt_delay_secs=ckpt_delay_secs,
-      run_once=run_once,
-      run_until_step=run_until_step)
+  evaluate_or_sample(mode='sample', **locals())

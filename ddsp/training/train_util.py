@@ -18,7 +18,6 @@ Added for watching and robustness (ENVIRONMENT.md explains the traps):
 - `save_dir` is checked to be writable and the data to be readable before
   any step runs.
 """
-import contextlib
 import json
 import os
 import re
