@@ -106,6 +106,16 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
 
 
+def test_xla_training_matches_the_default_graph(tmp_path):
+  provider = fx.TinyProvider(n_examples=2)
+  graph, _ = _train(tmp_path / 'graph', provider=provider, num_steps=3)
+  xla, _ = _train(tmp_path / 'xla', provider=provider, num_steps=3,
+                  jit_compile=True)
+  assert xla._gradient_fn._jit_compile  # pylint: disable=protected-access
+  for a, b in zip(graph.model.weights, xla.model.weights):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
+
+
 def test_early_stop_saves_the_step_reached(tmp_path):
   _, step = _train(tmp_path, early_stop_loss_value=1e6)
   assert step == 1

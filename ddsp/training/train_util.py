@@ -4,7 +4,7 @@
 step is read after each update, so summaries and checkpoints land on steps
 300, 600, ... (`ckpt-300`), a final checkpoint is always written, and the
 operative gin config is saved as `operative_config-<start step>.gin`.
-Added for watching and robustness (ENVIRONMENT.md explains the traps):
+Added for watching and robustness:
 - a log line every `steps_per_log` steps with the losses, steps/s and ETA;
   TensorBoard scalars `losses/<name>`, `learning_rate`, `steps_per_sec` and,
   at each summary step, audio and spectrogram summaries of one generated
