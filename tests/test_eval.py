@@ -98,3 +98,13 @@ def test_evaluation_stops_at_run_until_step(tmp_path):
                      batch_size=2, num_batches=1, run_until_step=4)
   assert [e.step for e in fx.read_events(tmp_path / 'summaries' / 'eval').Tensors(
       'losses/total_loss')] == [4]
+
+
+def test_truncated_checkpoint_is_reported_by_path(tmp_path):
+  _checkpoint(tmp_path, steps=2)
+  data_path = tmp_path / 'ckpt-2.data-00000-of-00001'
+  data_path.write_bytes(data_path.read_bytes()[:20])
+  with pytest.raises(train_util.CheckpointError, match='ckpt-2'):
+    eval_util.evaluate(fx.TinyProvider(), fx.TinyModel(),
+                       [evaluators.BasicEvaluator], save_dir=str(tmp_path),
+                       batch_size=2, num_batches=1, run_once=True)

@@ -58,14 +58,24 @@ def compute_losses(model, batch: TensorDict, outputs: TensorDict,
 
 
 def _restore(model, checkpoint_path: str, batch: TensorDict) -> None:
-  """Builds `model` on `batch` (if needed) and restores its weights."""
+  """Builds `model` on `batch` (if needed) and restores its weights.
+
+  Raises:
+    train_util.CheckpointError: naming the checkpoint, if it is unreadable
+      or does not match the model.
+  """
   if not model.built or not model.variables:
     model(dict(batch), training=False)
-  if hasattr(model, 'restore'):
-    model.restore(checkpoint_path)
-  else:
+  if not hasattr(model, 'restore'):
     train_util.restore_checkpoint(tf.train.Checkpoint(model=model),
-                                  checkpoint_path, partial=False)
+                                  checkpoint_path)
+    return
+  try:
+    model.restore(checkpoint_path)
+  except (tf.errors.OpError, IndexError, AssertionError, ValueError) as e:
+    raise train_util.CheckpointError(
+        f'Cannot restore {checkpoint_path}: {train_util.first_line(e)}'
+    ) from e
 
 
 def _new_checkpoints(restore_dir: str, min_interval_secs: float,
