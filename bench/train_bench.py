@@ -10,11 +10,14 @@ Modes: `graph` (the step as a `tf.function`, the default) and `xla`
 (`train.jit_compile=True`: forward and backward compiled by XLA). Each run
 is its own process (so peak RSS is per mode); modes alternate round by round
 (A B A B ...) because the machine may be shared. Each run reports the
-median step time after warm-up and the process's peak RSS.
+median wall time of a step after warm-up, its CPU time (all threads: on a
+loaded machine the wall time grows, the CPU time much less) and the
+process's peak RSS.
 
 `--breakdown` times each block alone on the same shapes, forward and
 forward + backward (gradients with respect to its inputs and weights):
-preprocessor, decoder, harmonic, noise, reverb, loss.
+preprocessor, decoder, harmonic, noise, reverb, loss; and the process's peak
+RSS after each block (it only grows, so a jump names the block).
 
 Usage: python bench/train_bench.py [--rounds 2] [--steps 5] [--modes graph,xla]
          [--breakdown]
@@ -86,16 +89,15 @@ def run_step_timing(mode: str, n_steps: int) -> dict:
   for _ in range(WARMUP_STEPS):
     trainer.train_step(batch)['total_loss'].numpy()
   warmup = time.perf_counter() - start
-  times = []
+  times, cpu_times = [], []
   for _ in range(n_steps):
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     trainer.train_step(batch)['total_loss'].numpy()
     times.append(time.perf_counter() - start)
-  cpu = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_times.append(time.process_time() - cpu_start)
   return {'mode': mode, 'median_s': statistics.median(times),
-          'min_s': min(times), 'warmup_s': warmup,
-          'cpu_s': cpu.ru_utime + cpu.ru_stime,
-          'peak_rss_gb': _peak_rss_gb()}
+          'min_s': min(times), 'cpu_s': statistics.median(cpu_times),
+          'warmup_s': warmup, 'peak_rss_gb': _peak_rss_gb()}
 
 
 def run_breakdown(n_steps: int) -> dict:
@@ -157,7 +159,7 @@ def run_breakdown(n_steps: int) -> dict:
                               else t, function())
         times.append(time.perf_counter() - start)
       results[f'{name}/{variant}'] = statistics.median(times)
-  results['peak_rss_gb'] = _peak_rss_gb()
+    results[f'{name}/peak_rss_gb'] = _peak_rss_gb()
   return results
 
 
@@ -203,8 +205,9 @@ def main():
       runs[mode].append(result)
       print(f'round {round_index + 1} {mode:5s}: median '
             f'{result["median_s"] * 1000:7.0f} ms/step (min '
-            f'{result["min_s"] * 1000:.0f}), warm-up {result["warmup_s"]:.1f}'
-            f' s, peak RSS {result["peak_rss_gb"]:.2f} GB', flush=True)
+            f'{result["min_s"] * 1000:.0f}; CPU {result["cpu_s"]:.1f} s), '
+            f'warm-up {result["warmup_s"]:.1f} s, peak RSS '
+            f'{result["peak_rss_gb"]:.2f} GB', flush=True)
   for mode, results in runs.items():
     print(f'{mode:5s}: median of medians '
           f'{statistics.median(r["median_s"] for r in results) * 1000:.0f} '
@@ -212,10 +215,13 @@ def main():
           f'{max(r["peak_rss_gb"] for r in results):.2f} GB')
   if args.breakdown:
     result = _spawn('breakdown', args.steps)
-    print('block timings (median ms, alone, same shapes):')
+    print('block timings (median ms, alone, same shapes) and the peak RSS '
+          'of the process after each block:')
     for key, value in result.items():
-      if key != 'peak_rss_gb':
-        print(f'  {key:32s} {value * 1000:7.0f}')
+      if key.endswith('peak_rss_gb'):
+        print(f'  {key:32s} {value:7.2f} GB')
+      else:
+        print(f'  {key:32s} {value * 1000:7.0f} ms')
 
 
 if __name__ == '__main__':
