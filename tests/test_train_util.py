@@ -259,19 +259,56 @@ def _trainer_restored_from(save_dir):
   return trainer
 
 
-@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
-def test_signal_saves_current_step_and_exits_zero(tmp_path, signum):
+def test_sigterm_saves_current_step_and_exits_zero(tmp_path):
   save_dir = tmp_path / 'run'
   process = _start(save_dir, '--step_sleep=0.05', '--steps_per_save=1000')
   _wait_for(process, lambda text: 'step: 7\t' in text)
-  process.send_signal(signum)
+  process.send_signal(signal.SIGTERM)
   assert process.wait(timeout=60) == 0
   log = open(process.log_path).read()
   stopped = int(log.split('Stopped at step ')[1].split(' ')[0])
   assert stopped >= 7
-  assert signal.Signals(signum).name in log
+  assert 'SIGTERM' in log
   assert _ckpt_steps(save_dir) == [stopped]
   assert _trainer_restored_from(save_dir).current_step() == stopped
+
+
+def _signal_at_steps(trainer, signals_by_step):
+  """Sends SIGINT to this process right after the given steps."""
+  train_step = trainer.train_step
+
+  def signalling_step(inputs):
+    losses = train_step(inputs)
+    if trainer.current_step() in signals_by_step:
+      os.kill(os.getpid(), signal.SIGINT)
+    return losses
+
+  trainer.train_step = signalling_step
+
+
+def test_ctrl_c_stops_after_the_step_with_a_checkpoint(tmp_path):
+  trainer = fx.make_trainer()
+  _signal_at_steps(trainer, {3})
+  _, step = _train(tmp_path, trainer, num_steps=100, steps_per_save=100)
+  assert step == 3
+  assert _ckpt_steps(tmp_path) == [3]
+  assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_second_ctrl_c_quits_at_once(tmp_path):
+  trainer = fx.make_trainer()
+  _signal_at_steps(trainer, {3})
+  train_step = trainer.train_step
+
+  def interrupted_save(save_dir):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C again while saving.
+    raise AssertionError('not reached')
+
+  trainer.train_step = train_step
+  trainer.save = interrupted_save
+  with pytest.raises(KeyboardInterrupt):
+    _train(tmp_path, trainer, num_steps=100, steps_per_save=100)
+  assert not _ckpt_steps(tmp_path)
 
 
 def test_sigkill_resumes_from_the_last_save_with_its_exact_weights(tmp_path):
