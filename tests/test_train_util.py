@@ -116,6 +116,22 @@ def test_xla_training_matches_the_default_graph(tmp_path):
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
 
 
+class BitcastModel(fx.TinyModel):
+  """TinyModel behind a complex bitcast, which XLA cannot compile."""
+
+  def call(self, features, training=False):
+    pairs = tf.bitcast(tf.complex(features['audio'], 0.0), tf.float32)
+    return super().call({'audio': pairs[..., 0]}, training)
+
+
+def test_model_that_xla_cannot_compile_is_explained(tmp_path):
+  strategy = train_util.get_strategy()
+  with strategy.scope():
+    trainer = fx.trainers.Trainer(BitcastModel(), strategy)
+  with pytest.raises(ValueError, match='XLA cannot compile this model'):
+    _train(tmp_path, trainer, jit_compile=True)
+
+
 def test_early_stop_saves_the_step_reached(tmp_path):
   _, step = _train(tmp_path, early_stop_loss_value=1e6)
   assert step == 1

@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from ddsp.training import models
+from ddsp.training import trainers
 
 N_SAMPLES = 400
 SAMPLE_RATE = 16000
@@ -97,7 +98,6 @@ def read_events(directory):
 def make_trainer(strategy=None, hidden: int = 8, learning_rate: float = 0.01,
                  seed: int = 0, **trainer_kwargs):
   """A `Trainer` of a freshly seeded `TinyModel`."""
-  from ddsp.training import trainers  # pylint: disable=g-import-not-at-top
   from ddsp.training import train_util  # pylint: disable=g-import-not-at-top
   strategy = strategy or train_util.get_strategy()
   keras.utils.set_random_seed(seed)

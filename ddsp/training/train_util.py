@@ -469,7 +469,7 @@ def train(data_provider,
   with _StopSignals() as signals, writer.as_default():
     while step < num_steps:
       losses = {k: float(v.numpy())
-                for k, v in trainer.train_step(dataset_iter).items()}
+                for k, v in _train_step(trainer, dataset_iter).items()}
       step = trainer.current_step()
       total_loss = losses['total_loss']
       if not np.isfinite(total_loss):
@@ -527,6 +527,23 @@ def train(data_provider,
   else:
     logging.info('Training done at step %d.', step)
   return step
+
+
+def _train_step(trainer, dataset_iter) -> Dict[str, tf.Tensor]:
+  """`trainer.train_step`, explaining a model that XLA cannot compile."""
+  try:
+    return trainer.train_step(dataset_iter)
+  except (tf.errors.UnimplementedError, tf.errors.InvalidArgumentError) as e:
+    if not trainer.jit_compile or 'tf2xla' not in str(e):
+      raise
+    node = re.search(r'Detected at node (\S+)', str(e))
+    causes = [line.strip() for line in str(e).splitlines()
+              if 'not supported' in line or 'unsupported' in line.lower()]
+    raise ValueError(
+        'train.jit_compile=True: XLA cannot compile this model '
+        f'({causes[0] if causes else first_line(e)}'
+        f'{f" at {node.group(1)}" if node else ""}); train without it.'
+    ) from e
 
 
 def _stop_requested(trainer, local_request: bool) -> bool:
