@@ -18,8 +18,9 @@ process's peak RSS.
 
 `--breakdown` times each block alone on the same shapes, forward and
 forward + backward (gradients with respect to its inputs and weights):
-preprocessor, decoder, harmonic, noise, reverb, loss; and the process's peak
-RSS after each block (it only grows, so a jump names the block).
+preprocessor, decoder (also under XLA), harmonic, noise, reverb, loss; and
+the process's peak RSS after each block (it only grows, so a jump names the
+block).
 
 Usage: python bench/train_bench.py [--rounds 2] [--steps 5] [--modes graph,xla]
          [--breakdown]
@@ -115,7 +116,8 @@ def run_breakdown(n_steps: int) -> dict:
   model = trainer.model
   batch = _batch()
   outputs = model(dict(batch), training=False)
-  group = {layer.name: layer for layer in model.processor_group.layers}
+  group = {name: getattr(model.processor_group, name)
+           for name in model.processor_group.module_names}
   features = dict(outputs)
 
   def block(fn, inputs, weights):
@@ -157,6 +159,9 @@ def run_breakdown(n_steps: int) -> dict:
     variants = {'forward': tf.function(forward)}
     if differentiable:
       variants['forward_backward'] = tf.function(forward_backward)
+    if name == 'decoder':  # The block that XLA can compile alone.
+      variants['forward_backward_xla'] = tf.function(forward_backward,
+                                                     jit_compile=True)
     for variant, function in variants.items():
       tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, 'numpy')
                             else t, function())
@@ -187,7 +192,9 @@ def _spawn(kind: str, steps: int) -> dict:
                           check=False)
   lines = [l for l in output.stdout.splitlines() if l.startswith('RESULT ')]
   if not lines:
-    raise RuntimeError(f'{kind} run failed:\n{output.stderr[-3000:]}')
+    errors = [l for l in output.stderr.splitlines()
+              if 'Error' in l or 'error:' in l]
+    return {'failed': errors[-1] if errors else output.stderr[-500:]}
   return json.loads(lines[-1][len('RESULT '):])
 
 
@@ -210,6 +217,10 @@ def main():
   for round_index in range(args.rounds):
     for mode in runs:
       result = _spawn(mode, args.steps)
+      if 'failed' in result:
+        print(f'round {round_index + 1} {mode:5s}: failed: {result["failed"]}',
+              flush=True)
+        continue
       runs[mode].append(result)
       print(f'round {round_index + 1} {mode:5s}: median '
             f'{result["median_s"] * 1000:7.0f} ms/step (min '
@@ -217,12 +228,17 @@ def main():
             f'warm-up {result["warmup_s"]:.1f} s, peak RSS '
             f'{result["peak_rss_gb"]:.2f} GB', flush=True)
   for mode, results in runs.items():
+    if not results:
+      continue
     print(f'{mode:5s}: median of medians '
           f'{statistics.median(r["median_s"] for r in results) * 1000:.0f} '
           f'ms/step, peak RSS '
           f'{max(r["peak_rss_gb"] for r in results):.2f} GB')
   if args.breakdown:
     result = _spawn('breakdown', args.steps)
+    if 'failed' in result:
+      print(f'breakdown failed: {result["failed"]}')
+      return
     print('block timings (median ms, alone, same shapes) and the peak RSS '
           'of the process after each block:')
     for key, value in result.items():

@@ -22,6 +22,7 @@ error, reported (like a missing file, unreadable data, a corrupt checkpoint,
 an unwritable save_dir or a NaN loss) in one line before or instead of
 training; -v=1 adds the traceback.
 """
+import logging as logging_lib
 import os
 import time
 
@@ -98,6 +99,18 @@ def delay_start() -> None:
     time.sleep(FLAGS.initial_delay_secs)
 
 
+class _GinPackagePathFilter(logging_lib.Filter):
+  """Drops gin's "Path not found" errors for files found on a search path.
+
+  gin-config first tries each file name as a Python package path and logs
+  an error when that fails, before looking in the search paths.
+  """
+
+  def filter(self, record: logging_lib.LogRecord) -> bool:
+    return not (record.module == 'resource_reader' and
+                record.msg == 'Path not found: %s')
+
+
 def parse_gin(restore_dir: str) -> None:
   """Parses the default, operative and user gin configs (module docstring).
 
@@ -109,6 +122,16 @@ def parse_gin(restore_dir: str) -> None:
     ValueError: for an unknown configurable or parameter, or a bad binding.
   """
   gin.config.register_file_reader(tf.io.gfile.GFile, tf.io.gfile.exists)
+  quiet = _GinPackagePathFilter()
+  logging_lib.getLogger().addFilter(quiet)
+  try:
+    _parse_gin_files(restore_dir)
+  finally:
+    logging_lib.getLogger().removeFilter(quiet)
+  logging.info('Gin config:\n%s', gin.config_str())
+
+
+def _parse_gin_files(restore_dir: str) -> None:
   with gin.unlock_config():
     for path in [GIN_PATH] + FLAGS.gin_search_path:
       gin.add_config_file_search_path(path)
@@ -126,7 +149,6 @@ def parse_gin(restore_dir: str) -> None:
       gin.parse_config_file(operative_config, skip_unknown=True)
     gin_files = cloud.make_file_paths_local(FLAGS.gin_file, GIN_PATH)
     gin.parse_config_files_and_bindings(gin_files, FLAGS.gin_param)
-  logging.info('Gin config:\n%s', gin.config_str())
 
 
 def allow_memory_growth() -> None:
