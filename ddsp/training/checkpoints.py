@@ -8,11 +8,13 @@ Layout: a `tf.train.Checkpoint` names every object by the path of edges that
 leads to it from the root (`model/decoder/dense_out/kernel`). ddsp 3.7.0
 checkpoints were written by Keras 2, whose edge names differ from Keras 3's:
 
-| object | Keras 2 (3.7.0) | Keras 3 |
-|---|---|---|
-| a variable | its `add_weight` name (`kernel`, `ir`) | its attribute (`_kernel`, `_ir`) |
-| layers in a list attribute | `<attribute>/<index>` | not saved at all |
-| layers of a Sequential | `layer_with_weights-<j>` (layers with weights) and `layer-<i>` | `_functional/_operations/<i>` (after build) |
+- a variable: Keras 2 uses its `add_weight` name (`kernel`, `ir`), Keras 3
+  the attribute that holds it (`_kernel`, `_ir`);
+- layers in a list attribute: Keras 2 saves them as `<attribute>/<index>`,
+  Keras 3 not at all (its tracked lists are no TF trackables);
+- layers of a Sequential: Keras 2 saves `layer_with_weights-<j>` (layers
+  with weights) and `layer-<i>`, Keras 3 `_functional/_operations/<i>` once
+  built.
 
 `Keras2Checkpoint` (a mixin for ddsp's training layers and models) and
 `keras2_trackable` (a view of any other layer) present a layer's children
@@ -224,7 +226,8 @@ class _Keras2View(_Trackable):
     self.owner = layer
 
   def _trackable_children(self, save_type='checkpoint', **kwargs):
-    children = self.owner._trackable_children(save_type, **kwargs)  # pylint: disable=protected-access
+    # pylint: disable-next=protected-access
+    children = self.owner._trackable_children(save_type, **kwargs)
     if save_type != 'checkpoint':
       return children
     return keras2_children(self.owner, children)
@@ -242,7 +245,9 @@ def keras2_trackable(obj) -> Any:
     `Keras2Checkpoint`) or is not a Keras layer; else a view of it (the same
     view object on every call).
   """
-  if isinstance(obj, Keras2Checkpoint) or not isinstance(obj, keras.layers.Layer):
+  if isinstance(obj, Keras2Checkpoint):
+    return obj
+  if not isinstance(obj, keras.layers.Layer):
     return obj
   return _cached(obj, '_keras2_checkpoint_view', lambda: _Keras2View(obj))
 
@@ -260,7 +265,7 @@ class Keras2Checkpoint:
   keras2_layers_attribute = None
 
   def _trackable_children(self, save_type='checkpoint', **kwargs):
-    children = super()._trackable_children(save_type, **kwargs)  # pytype: disable=attribute-error
+    children = super()._trackable_children(save_type, **kwargs)
     if save_type != 'checkpoint':
       return children
     return keras2_children(self, children)

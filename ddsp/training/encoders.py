@@ -38,7 +38,7 @@ def _net_output(x):
 
 
 def _normalized_mfccs(norm: tfkl.Layer, audio, **mfcc_kwargs) -> tf.Tensor:
-  """MFCCs [B, T, n] of `audio` [B, N], normalised by `norm` (on [B, T, 1, n])."""
+  """MFCCs [B, T, n] of `audio` [B, N], normalised by `norm` ([B, T, 1, n])."""
   mfccs = spectral_ops.compute_mfcc(audio, lo_hz=20.0, hi_hz=8000.0,
                                     pad_end=True, **mfcc_kwargs)
   return norm(mfccs[:, :, tf.newaxis, :])[:, :, 0, :]
@@ -57,8 +57,8 @@ class ZEncoder(nn.DictLayer):
   """
 
   def __init__(self, input_keys: Optional[Sequence[Text]] = None, **kwargs):
-    input_keys = list(input_keys or [
-        p.name for p in nn._positional_parameters(self.compute_z)])  # pylint: disable=protected-access
+    input_keys = list(input_keys or
+                      nn.positional_argument_names(self.compute_z))
     super().__init__(input_keys=input_keys + ['f0_scaled'],
                      output_keys=['z'], **kwargs)
 
@@ -186,7 +186,7 @@ class MfccRnnEncoder(ZEncoder):
 
 @registration.register
 class AggregateFeaturesEncoder(ZEncoder):
-  """Dense(ch) of [f0_scaled, ld_scaled], averaged over time: one z per example."""
+  """Dense(ch) of [f0_scaled, ld_scaled] averaged over time (one z per example)."""
 
   _config_args = ('ch',)
 

@@ -1,4 +1,4 @@
-"""A Keras GRU whose CPU recurrence runs as one loop with a hand-written gradient.
+"""A Keras GRU whose CPU recurrence is one loop with a hand-written gradient.
 
 Keras' GRU (reset_after=True, the Keras default and what ddsp 3.7.0 trained)
 computes, per step t with gates ordered [z, r, h] in the kernels:
@@ -53,16 +53,17 @@ def gru_step(x_projected: tf.Tensor, h: tf.Tensor, recurrent_kernel: tf.Tensor,
   return h_new, tf.concat([z, r, c, i_h], axis=-1)
 
 
+# The loops read steps with `tf.gather` from the full tensors (a TensorArray
+# `unstack` would copy them).
 @tf.function(autograph=False)
 def _forward(x_projected, h0, recurrent_kernel, recurrent_bias):
-  """States [T, B, U] and gate activations [T, B, 4U] of a time-major sequence."""
+  """States [T, B, U] and gate activations [T, B, 4U] (time-major)."""
   n_steps = tf.shape(x_projected)[0]
-  inputs = tf.TensorArray(x_projected.dtype, size=n_steps).unstack(x_projected)
   states = tf.TensorArray(h0.dtype, size=n_steps)
   gates = tf.TensorArray(h0.dtype, size=n_steps)
 
   def body(t, h, states, gates):
-    h, step_gates = gru_step(inputs.read(t), h, recurrent_kernel,
+    h, step_gates = gru_step(tf.gather(x_projected, t), h, recurrent_kernel,
                              recurrent_bias)
     return t + 1, h, states.write(t, h), gates.write(t, step_gates)
 
@@ -75,19 +76,16 @@ def _forward(x_projected, h0, recurrent_kernel, recurrent_bias):
 def _backward(d_states, states, gates, h0, recurrent_kernel):
   """Gradients w.r.t. x_projected, h0, recurrent_kernel and recurrent_bias."""
   n_steps = tf.shape(d_states)[0]
-  d_states_ta = tf.TensorArray(d_states.dtype, size=n_steps).unstack(d_states)
-  gates_ta = tf.TensorArray(gates.dtype, size=n_steps).unstack(gates)
   previous = tf.concat([h0[tf.newaxis], states[:-1]], axis=0)
-  previous_ta = tf.TensorArray(states.dtype, size=n_steps).unstack(previous)
   d_projected = tf.TensorArray(d_states.dtype, size=n_steps)
   recurrent_kernel_t = tf.transpose(recurrent_kernel)
 
   def body(i, dh_next, d_projected):
     t = n_steps - 1 - i
-    dh = d_states_ta.read(t) + dh_next
-    z, r, c, i_h = tf.split(gates_ta.read(t), 4, axis=-1)
+    dh = tf.gather(d_states, t) + dh_next
+    z, r, c, i_h = tf.split(tf.gather(gates, t), 4, axis=-1)
     da_c = dh * (1.0 - z) * (1.0 - c * c)
-    da_z = dh * (previous_ta.read(t) - c) * z * (1.0 - z)
+    da_z = dh * (tf.gather(previous, t) - c) * z * (1.0 - z)
     da_r = da_c * i_h * r * (1.0 - r)
     d_inner = tf.concat([da_z, da_r, da_c * r], axis=-1)
     dh_previous = dh * z + tf.matmul(d_inner, recurrent_kernel_t)
@@ -161,8 +159,10 @@ class GRU(keras.layers.GRU):
     kernel = tf.convert_to_tensor(cell.kernel)
     bias = tf.convert_to_tensor(cell.bias)
     recurrent_kernel = tf.convert_to_tensor(cell.recurrent_kernel)
-    time_major = tf.transpose(sequences, [1, 0, 2])
-    x_projected = tf.tensordot(time_major, kernel, 1) + bias[0]
+    # Project, then transpose: autodiff keeps the batch-major input (which
+    # the caller keeps anyway), not a time-major copy.
+    x_projected = tf.transpose(tf.tensordot(sequences, kernel, 1) + bias[0],
+                               [1, 0, 2])
     if sequences.shape[1] == 1:
       # One step (streaming): plain ops, no loop, for on-device export.
       h_last, _ = gru_step(x_projected[0], h0, recurrent_kernel, bias[1])

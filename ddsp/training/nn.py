@@ -28,15 +28,17 @@ from ddsp import losses
 from ddsp import registration
 from ddsp.training import checkpoints
 from ddsp.training import gru
-# Note masks live in their own module; `nn.get_note_mask` etc. as in 3.7.0.
-from ddsp.training.note_masks import get_note_lengths  # pylint: disable=unused-import
-from ddsp.training.note_masks import get_note_mask  # pylint: disable=unused-import
-from ddsp.training.note_masks import get_note_mask_from_onset  # pylint: disable=unused-import
-from ddsp.training.note_masks import get_note_moments  # pylint: disable=unused-import
-from ddsp.training.note_masks import get_short_note_loss_mask  # pylint: disable=unused-import
-from ddsp.training.note_masks import pool_over_notes  # pylint: disable=unused-import
+from ddsp.training import note_masks
 
 tfkl = keras.layers
+
+# Note masks live in their own module; `nn.get_note_mask` etc. as in 3.7.0.
+get_note_mask = note_masks.get_note_mask
+get_note_mask_from_onset = note_masks.get_note_mask_from_onset
+get_note_lengths = note_masks.get_note_lengths
+get_note_moments = note_masks.get_note_moments
+pool_over_notes = note_masks.pool_over_notes
+get_short_note_loss_mask = note_masks.get_short_note_loss_mask
 TensorDict = Dict[Text, tf.Tensor]
 
 
@@ -135,14 +137,19 @@ def straight_through_int_quantization(x: tf.Tensor) -> tf.Tensor:
 # ------------------------------------------------------------------------------
 # Base layers
 # ------------------------------------------------------------------------------
-def _signature(fn: Callable) -> inspect.Signature:
-  return inspect.signature(fn)
-
-
 def _positional_parameters(fn: Callable) -> List[inspect.Parameter]:
   kinds = (inspect.Parameter.POSITIONAL_ONLY,
            inspect.Parameter.POSITIONAL_OR_KEYWORD)
-  return [p for p in _signature(fn).parameters.values() if p.kind in kinds]
+  return [p for p in inspect.signature(fn).parameters.values()
+          if p.kind in kinds]
+
+
+def positional_argument_names(fn: Callable) -> List[Text]:
+  """Names of the positional arguments of `fn` (bound methods: without self).
+
+  The default input keys of DictLayers built on `compute_*` methods.
+  """
+  return [p.name for p in _positional_parameters(fn)]
 
 
 def _serialize(value):
@@ -205,6 +212,7 @@ class Layer(checkpoints.Keras2Checkpoint, tfkl.Layer):
     return cls(**{k: _deserialize(v) for k, v in config.items()})
 
 
+@keras.saving.register_keras_serializable('ddsp')
 class LayerStack(Layer):
   """Layers applied in order, saved like a Keras 2 Sequential.
 
@@ -212,6 +220,7 @@ class LayerStack(Layer):
   and `layer-<i>` (all layers), as for the Sequentials of ddsp 3.7.0.
   """
 
+  _config_args = ('layers',)
   keras2_sequential = True
   keras2_layers_attribute = 'stack_layers'
 
@@ -290,7 +299,7 @@ class DictLayer(Layer):
 
   def get_return_annotations(self, method: Text) -> List[Text]:
     """The return annotation of `method` (a list of output keys), or []."""
-    annotation = _signature(getattr(self, method)).return_annotation
+    annotation = inspect.signature(getattr(self, method)).return_annotation
     if annotation is inspect.Signature.empty:
       return []
     return list(annotation)
@@ -352,8 +361,8 @@ class OutputSplitsLayer(DictLayer):
                output_splits: Sequence[Tuple[Text, int]] = (
                    ('amps', 1), ('harmonic_distribution', 40)),
                **kwargs):
-    input_keys = list(input_keys or [
-        p.name for p in _positional_parameters(self.compute_output)])
+    input_keys = list(input_keys or
+                      positional_argument_names(self.compute_output))
     output_keys = [name for name, _ in output_splits]
     super().__init__(input_keys=input_keys, output_keys=output_keys, **kwargs)
     self.output_splits = [tuple(split) for split in output_splits]
@@ -428,6 +437,7 @@ class Normalize(Layer):
     return inv_ensure_4d(x * self.scale + self.shift, n_dims)
 
 
+@keras.saving.register_keras_serializable('ddsp')
 class ConditionalScaleAndShift(Layer):
   """`x * scale + shift` (or `x + shift`) with scale, shift = Dense(z).
 
@@ -697,21 +707,84 @@ class ResNet(Layer):
 # ------------------------------------------------------------------------------
 # Fully connected and recurrent stacks
 # ------------------------------------------------------------------------------
+def layer_norm_activation(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
+                          epsilon: float = 1e-3,
+                          leaky_slope: Optional[float] = None) -> tf.Tensor:
+  """Layer norm over the last axis, optionally followed by a leaky ReLU.
+
+  `y = (x - mean) / sqrt(var + epsilon) * gamma + beta` (Ba et al. 2016, as
+  `keras.layers.LayerNormalization`), then `max(y, leaky_slope * y)`. One op
+  with a hand-written gradient (Ioffe & Szegedy's batch-norm gradient, over
+  features): the backward pass keeps only the normalized input and the
+  output, where autodiff of the Keras layers keeps four activations of the
+  same size; Fc stacks over 1000 frames spend most of their memory there.
+
+  Args:
+    x: [..., channels].
+    gamma, beta: [channels] scale and offset.
+    epsilon: Added to the variance.
+    leaky_slope: Negative slope of a leaky ReLU applied after, or None.
+
+  Returns:
+    Tensor shaped like `x`.
+  """
+
+  @tf.custom_gradient
+  def forward(x, gamma, beta):
+    mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+    inv_std = tf.math.rsqrt(variance + epsilon)
+    x_hat = (x - mean) * inv_std
+    y = x_hat * gamma + beta
+    output = y if leaky_slope is None else tf.nn.leaky_relu(y, leaky_slope)
+
+    def gradient(d_output):
+      d_y = d_output
+      if leaky_slope is not None:  # output > 0 exactly where y > 0.
+        d_y = d_output * tf.where(output > 0.0, 1.0, leaky_slope)
+      batch_axes = list(range(len(x.shape) - 1))
+      d_gamma = tf.reduce_sum(d_y * x_hat, axis=batch_axes)
+      d_beta = tf.reduce_sum(d_y, axis=batch_axes)
+      d_x_hat = d_y * gamma
+      d_x = inv_std * (d_x_hat - tf.reduce_mean(d_x_hat, -1, keepdims=True) -
+                       x_hat * tf.reduce_mean(d_x_hat * x_hat, -1,
+                                              keepdims=True))
+      return d_x, d_gamma, d_beta
+
+    return output, gradient
+
+  return forward(x, tf.convert_to_tensor(gamma), tf.convert_to_tensor(beta))
+
+
+_LEAKY_RELUS = (tf.nn.leaky_relu, keras.activations.leaky_relu)
+
+
 @registration.register
 class Fc(LayerStack):
   """Dense(ch), LayerNormalization (per frame, eps 1e-3), nonlinearity.
 
-  `leaky_relu(LN(x @ W + b))` with slope 0.2 by default.
+  `leaky_relu(LN(x @ W + b))` with slope 0.2 by default. The three Keras
+  layers hold the weights (and checkpoint names); `call` computes the norm
+  and a leaky ReLU with `layer_norm_activation`.
   """
 
   _config_args = ('ch', 'nonlinearity')
 
   def __init__(self, ch: int = 128, nonlinearity='leaky_relu', **kwargs):
+    activation = get_nonlinearity(nonlinearity)
     super().__init__([tfkl.Dense(ch), tfkl.LayerNormalization(),
-                      tfkl.Activation(get_nonlinearity(nonlinearity))],
-                     **kwargs)
+                      tfkl.Activation(activation)], **kwargs)
     self.ch = ch
     self.nonlinearity = nonlinearity
+    self._leaky_slope = 0.2 if activation in _LEAKY_RELUS else None
+
+  def call(self, x, training=None):
+    dense, norm, activation = self.stack_layers
+    x = dense(x)
+    if not norm.built:
+      norm.build(x.shape)
+    y = layer_norm_activation(x, norm.gamma, norm.beta, norm.epsilon,
+                              self._leaky_slope)
+    return y if self._leaky_slope is not None else activation(y)
 
 
 @registration.register

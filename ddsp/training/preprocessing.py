@@ -61,6 +61,13 @@ def _resample_frames(x: tf.Tensor, time_steps: int) -> tf.Tensor:
   return core.resample(x, time_steps)
 
 
+def _scaled_features(f0_hz, db, time_steps: int) -> Tuple[tf.Tensor, ...]:
+  """(f0_hz, db, f0_scaled, db_scaled), each [B, time_steps, 1]."""
+  f0_hz = _resample_frames(at_least_3d(f0_hz), time_steps)
+  db = _resample_frames(at_least_3d(db), time_steps)
+  return f0_hz, db, scale_f0_hz(f0_hz), scale_db(db)
+
+
 # ------------------------------------------------------------------------------
 # Preprocessors
 # ------------------------------------------------------------------------------
@@ -100,9 +107,7 @@ class F0LoudnessPreprocessor(nn.DictLayer):
                          'an "audio" feature to compute loudness from.')
       loudness_db = spectral_ops.compute_loudness(audio, self.sample_rate,
                                                   self.frame_rate)
-    loudness_db = _resample_frames(at_least_3d(loudness_db), self.time_steps)
-    f0_hz = _resample_frames(at_least_3d(f0_hz), self.time_steps)
-    return f0_hz, loudness_db, scale_f0_hz(f0_hz), scale_db(loudness_db)
+    return _scaled_features(f0_hz, loudness_db, self.time_steps)
 
   @staticmethod
   def invert_scaling(f0_scaled, ld_scaled) -> Tuple[tf.Tensor, tf.Tensor]:
@@ -143,9 +148,7 @@ class F0PowerPreprocessor(nn.DictLayer):
     else:
       raise ValueError('F0PowerPreprocessor needs a "power_db" or an "audio" '
                        'feature.')
-    pw_db = _resample_frames(at_least_3d(pw_db), self.time_steps)
-    f0_hz = _resample_frames(at_least_3d(f0_hz), self.time_steps)
-    return f0_hz, pw_db, scale_f0_hz(f0_hz), scale_db(pw_db)
+    return _scaled_features(f0_hz, pw_db, self.time_steps)
 
   @staticmethod
   def invert_scaling(f0_scaled, pw_scaled) -> Tuple[tf.Tensor, tf.Tensor]:

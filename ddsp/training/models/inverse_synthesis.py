@@ -97,14 +97,15 @@ class InverseSynthesis(model.Model):
          'noise_magnitudes': noise_magnitudes}, return_outputs_dict=True)
 
   def generate_synthetic_audio(self, features: TensorDict) -> tf.Tensor:
-    """Dry audio [B, n_samples] of `sin_amps`, `sin_freqs`, `noise_magnitudes`."""
+    """Dry audio [B, n_samples] from `sin_amps`, `sin_freqs` and
+    `noise_magnitudes` (no reverb)."""
     outputs = self._render(features['sin_amps'], features['sin_freqs'],
                            features['noise_magnitudes'])
     return outputs['controls']['add']['signal']
 
   def parse_zipped_features(
       self, features) -> Tuple[TensorDict, Optional[TensorDict]]:
-    """(features to analyse, synthetic features with true parameters or None)."""
+    """(features to analyse, synthetic features with true values or None)."""
     if isinstance(features, (tuple, list)):
       synthetic, real = features
       synthetic = dict(synthetic)

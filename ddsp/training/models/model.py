@@ -93,9 +93,11 @@ class Model(checkpoints.Keras2Checkpoint, keras.Model):
         silently restore nothing).
       AssertionError: If some weight of the model (or of the restored
         attributes) has no value in the checkpoint.
+      ValueError: If a value has a different shape than the weight.
+      tf.errors.OpError, IndexError: If the checkpoint files are damaged.
     """
     checkpoint_path = checkpoints.get_latest_checkpoint(checkpoint_path)
-    if not self.variables:
+    if not getattr(self, '_called', False):
       raise ValueError(f'{type(self).__name__} has no weights yet: call it on '
                        f'a batch of features before restoring '
                        f'{checkpoint_path}.')
