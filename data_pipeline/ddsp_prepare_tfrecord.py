@@ -9,7 +9,7 @@ Usage:
 Prints one line per file and a summary (`--verbose` adds TensorFlow's and
 Beam's logs). Settings are checked before anything runs; a problem is
 reported in one line with its fix, and the exit code is non-zero. Runs on
-Beam's DirectRunner with one worker process per CPU core unless
+Beam's DirectRunner with one worker thread per CPU core unless
 `--pipeline_options` says otherwise (see data_pipeline/README.md for Flink,
 Spark and Dataflow). Files that could not be prepared are listed in
 `failed-<output name>.jsonl` next to the output.
@@ -21,6 +21,7 @@ import sys
 
 from absl import app
 from absl import flags
+from absl import logging as absl_logging
 
 from ddsp import validation
 
@@ -63,8 +64,9 @@ flags.DEFINE_float(
     'chunk_secs', 20.0,
     'Chunk size in seconds used to split the input audio files. This is used '
     'to split large audio files into manageable chunks for better '
-    'parallelization and to enable non-overlapping examples. The remainder '
-    'joins the last chunk (no padding).')
+    'parallelization and to enable non-overlapping examples. The last chunk '
+    'is what is left (no padding; joined to the one before if shorter than '
+    'an example).')
 flags.DEFINE_boolean(
     'center', False,
     'Add padding to audio such that frame timestamps are centered. Increases '
@@ -81,29 +83,47 @@ flags.DEFINE_list(
     'pipeline_options', '--runner=DirectRunner',
     'A comma-separated list of command line arguments to be used as options '
     'for the Beam Pipeline. With the DirectRunner and no '
-    '--direct_num_workers, one worker process per CPU core is used.')
+    '--direct_num_workers, one worker thread per CPU core is used.')
 flags.DEFINE_boolean(
     'verbose', False,
     'Also print the logs of TensorFlow, Beam and its workers (by default: '
     'one line per file and a summary).')
 
 
-def _quiet_environment() -> None:
-  """Silences TensorFlow's C++ logs (e.g. cuInit errors on machines without
-  a GPU driver) here and in Beam's worker processes, which inherit it."""
-  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-
-
 @contextlib.contextmanager
-def _root_log_level(level: int):
-  """Sets the root logging level for the block (imports that log)."""
-  root = logging.getLogger()
-  previous = root.level
-  root.setLevel(level)
+def _stderr_to_devnull():
+  """Sends file descriptor 2 to /dev/null for the block.
+
+  TensorFlow's C++ libraries log at load time, before any setting applies
+  (e.g. "All log messages before absl::InitializeLog() ..."), and Beam warns
+  about optional Google Cloud clients on import. Python exceptions still
+  show: they are printed after the block has restored stderr.
+  """
+  sys.stderr.flush()
+  saved = os.dup(2)
+  devnull = os.open(os.devnull, os.O_WRONLY)
+  os.dup2(devnull, 2)
   try:
     yield
   finally:
-    root.setLevel(previous)
+    sys.stderr.flush()
+    os.dup2(saved, 2)
+    os.close(saved)
+    os.close(devnull)
+
+
+def _configure_output(verbose: bool) -> None:
+  """Default: one line per file, warnings, the summary. Verbose: all logs."""
+  absl_logging.get_absl_handler().setFormatter(
+      logging.Formatter(f'{_NAME}: %(levelname)s: %(message)s'))
+  if verbose:
+    absl_logging.set_verbosity(absl_logging.INFO)
+    return
+  absl_logging.set_verbosity(absl_logging.WARNING)
+  logging.getLogger('apache_beam').setLevel(logging.ERROR)
+  # TensorFlow's C++ logs (e.g. "failed call to cuInit" on machines without
+  # a GPU driver), here and in any Beam worker process (they inherit it).
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 
 def _glob_inputs(filepatterns):
@@ -124,10 +144,11 @@ def _fail(message: str, exit_code: int) -> None:
   sys.exit(exit_code)
 
 
-def _import_lib():
-  """The pipeline library (imports Beam and TensorFlow)."""
+def _import_lib(verbose: bool):
+  """The pipeline library (imports Beam and TensorFlow, quietly)."""
   try:
-    from ddsp.data_pipeline import prepare_tfrecord_lib  # pylint: disable=g-import-not-at-top
+    with contextlib.nullcontext() if verbose else _stderr_to_devnull():
+      from ddsp.data_pipeline import prepare_tfrecord_lib  # pylint: disable=g-import-not-at-top
   except ModuleNotFoundError as e:
     if e.name != 'apache_beam':
       raise
@@ -140,11 +161,8 @@ def _import_lib():
 def run():
   """Globs the inputs, runs the pipeline and prints its summary."""
   verbose = FLAGS.verbose
-  if not verbose:
-    _quiet_environment()
-    logging.getLogger('apache_beam').setLevel(logging.ERROR)
-  with _root_log_level(logging.INFO if verbose else logging.ERROR):
-    lib = _import_lib()
+  _configure_output(verbose)
+  lib = _import_lib(verbose)
   if not FLAGS.output_tfrecord_path:
     _fail('--output_tfrecord_path is required, e.g. '
           '--output_tfrecord_path=/data/violin/train.tfrecord', EXIT_USAGE)
@@ -153,11 +171,11 @@ def run():
     _fail('No audio files found: --input_audio_filepatterns='
           f'{",".join(FLAGS.input_audio_filepatterns)!r} matches nothing.',
           EXIT_USAGE)
-  pipeline_options = lib.options.with_default_parallelism(
-      FLAGS.pipeline_options)
-  if not verbose:
-    pipeline_options = lib.options.with_quiet_workers(pipeline_options)
   try:
+    pipeline_options = lib.options.with_default_parallelism(
+        FLAGS.pipeline_options)
+    if not verbose:
+      pipeline_options = lib.options.with_quiet_workers(pipeline_options)
     summary = lib.prepare_tfrecord(
         input_audio_paths,
         FLAGS.output_tfrecord_path,
@@ -212,7 +230,8 @@ def console_entry_point():
   """From pip installed script."""
   if any(arg in ('-h', '--help', '--helpshort', '-?')
          for arg in sys.argv[1:]):
-    print(_usage())
+    with contextlib.suppress(BrokenPipeError):  # e.g. `--help | head`.
+      print(_usage())
     sys.exit(0)
   app.run(main)
 

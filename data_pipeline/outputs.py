@@ -14,8 +14,8 @@ Shard names are Beam's, `<output>-SSSSS-of-NNNNN`, with an eval split
 """
 import logging
 import os
-import uuid
 from typing import Dict, List
+import uuid
 
 from apache_beam.io.filesystems import FileSystems
 

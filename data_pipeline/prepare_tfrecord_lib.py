@@ -14,9 +14,10 @@ The chain of transforms (`prepare_tfrecord` builds it):
 * Audio is decoded once (`ddsp.audio_io`: any libsndfile format, any rate,
   stereo downmixed by channel mean) and resampled with soxr to `sample_rate`
   (`audio`) and to 16 kHz (`audio_16k`, the rate of every feature).
-* Long files are cut into `chunk_secs` chunks and the remainder joins the
-  last chunk; nothing is zero-padded, so CREPE and loudness run on real audio
-  only (ddsp 3.7.0 padded a 5 s file to a 20 s chunk). f0/confidence (CREPE)
+* Long files are cut into `chunk_secs` chunks; the last chunk holds what is
+  left (joining the one before if it is shorter than an example). Nothing is
+  zero-padded, so CREPE and loudness run on real audio only (ddsp 3.7.0
+  padded a 5 s file to a 20 s chunk). f0/confidence (CREPE)
   and loudness are computed per chunk, then every chunk is cut into
   `example_secs` windows every `hop_secs` (`ddsp.dataset_schema` gives the
   lengths, shared with `TFRecordProvider`).
@@ -194,8 +195,8 @@ class LoadAudioFn(beam.DoFn):
       return
     silent = not np.any(audio)
     if silent:
-      _LOG.warning('%s is digital silence; kept (unvoiced, loudness at the '
-                   'floor).', path)
+      _LOG.info('%s is digital silence; kept (unvoiced, loudness at the '
+                'floor).', path)
       records.counter('silent-files').inc()
     if self._progress:
       _report(f'{path}: {secs:.2f} s at {file_rate} Hz'
@@ -213,23 +214,28 @@ class LoadAudioFn(beam.DoFn):
 def _failure(path: str, reason: str,
              counter_name: str) -> beam.pvalue.TaggedOutput:
   """A dead-letter record on the 'failed' output, logged and counted."""
-  _LOG.warning('Skipping %s: %s', path, reason)
+  _LOG.info('Skipping %s: %s', path, reason)
   records.counter(counter_name).inc()
   return beam.pvalue.TaggedOutput(_FAILED, {'path': path, 'reason': reason})
 
 
-def chunk_audio(piece: AudioPiece, sample_rate: int,
-                chunk_secs: float) -> Iterator[AudioPiece]:
+def chunk_audio(piece: AudioPiece, sample_rate: int, chunk_secs: float,
+                min_secs: float = 0.0) -> Iterator[AudioPiece]:
   """Cuts a file into `chunk_secs` chunks without padding.
 
-  A file of n full chunks and a remainder gives n chunks, the last one
-  holding the remainder too (so no audio is lost and nothing is padded); a
-  file shorter than one chunk stays whole. Chunk boundaries fall on the
-  same instants at both rates (`check_settings` makes chunk_secs whole
-  samples at each).
+  Chunks start every `chunk_secs`, as in ddsp 3.7.0, but the last one is
+  only as long as the audio that is left (3.7.0 zero-padded it to
+  `chunk_secs`). A remainder shorter than `min_secs` (one example) could
+  not make an example on its own, so it joins the chunk before it: no audio
+  is lost. Chunk boundaries fall on the same instants at both rates
+  (`check_settings` makes chunk_secs whole samples at each).
   """
   n_16k = piece.features['audio_16k'].shape[0]
-  n_chunks = max(1, n_16k // int(round(chunk_secs * FEATURE_SAMPLE_RATE)))
+  chunk_16k = int(round(chunk_secs * FEATURE_SAMPLE_RATE))
+  n_chunks = -(-n_16k // chunk_16k)
+  remainder = n_16k - (n_chunks - 1) * chunk_16k
+  if n_chunks > 1 and remainder < min_secs * FEATURE_SAMPLE_RATE:
+    n_chunks -= 1
   rates = {'audio': sample_rate, 'audio_16k': FEATURE_SAMPLE_RATE}
   for i in range(n_chunks):
     features = {}
@@ -460,7 +466,7 @@ def _build(pipeline: beam.Pipeline, input_audio_paths: Sequence[str],
   pieces = loaded.ok
   if chunk_secs:
     pieces = pieces | 'ChunkAudio' >> beam.FlatMap(
-        chunk_audio, schema.sample_rate, chunk_secs)
+        chunk_audio, schema.sample_rate, chunk_secs, schema.example_secs)
   if schema.frame_rate:
     with_features = pieces | 'ComputeFeatures' >> beam.ParDo(
         ComputeFeaturesFn(schema.frame_rate, schema.centered, viterbi,
@@ -535,14 +541,15 @@ def prepare_tfrecord(input_audio_paths: Sequence[str],
       that go to the eval output, at least one when there are two or more;
       0 writes a single output.
     chunk_secs: Files are cut into chunks of this many seconds before
-      features are computed (the remainder joins the last chunk; nothing is
-      padded); 0 or None computes features on whole files.
+      features are computed (the last chunk is what is left, joined to the
+      one before if shorter than an example; nothing is padded); 0 or None
+      computes features on whole files.
     center: Centred feature frames (`example_secs * frame_rate + 1` frames
       per example) instead of 'same' framing.
     viterbi: Viterbi decoding of the CREPE pitch.
     pipeline_options: Beam flags, comma-separated or a list, e.g.
       '--runner=DirectRunner,--direct_num_workers=2,'
-      '--direct_running_mode=multi_processing'. Empty is fine.
+      '--direct_running_mode=multi_threading'. Empty is fine.
     crepe_model: CREPE capacity: 'tiny', 'small', 'medium', 'large' or
       'full'.
     progress: Print one line per file to stdout (the CLI does).

@@ -9,12 +9,12 @@ far (`'inputs/f0_hz'`, or the top-level copy `'f0_hz'`, or
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Union
 
 from absl import logging
-import gin
 import keras
 import tensorflow as tf
 
 from ddsp import core
 from ddsp import registration
+import gin
 
 Node = Union[Tuple[Any, Sequence[Text]], Tuple[Any, Sequence[Text],
                                                 Sequence[Text]]]

@@ -9,7 +9,6 @@ tensorflow-probability, imported only when one of those losses is built.
 import functools
 from typing import Callable, Dict, Optional, Sequence, Text
 
-import gin
 import keras
 import numpy as np
 import tensorflow as tf
@@ -19,6 +18,7 @@ from ddsp import dags
 from ddsp import registration
 from ddsp import spectral_ops
 from ddsp import validation
+import gin
 
 TensorDict = Dict[Text, tf.Tensor]
 

@@ -12,8 +12,9 @@ import functools
 import inspect
 from typing import Any, Optional
 
-import gin
 import keras
+
+import gin
 
 _KERAS_PACKAGE = 'ddsp'
 

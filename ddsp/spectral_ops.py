@@ -63,7 +63,8 @@ def _audio_tensor(audio, ndims: Sequence[int] = (1, 2, 3)) -> tf.Tensor:
   """
   if not tf.is_tensor(audio):
     return tf.convert_to_tensor(validation.valid_audio(audio, ndims=ndims))
-  validation.audio_shape(audio.shape.as_list(), ndims=ndims)
+  if audio.shape.rank is not None:
+    validation.audio_shape(audio.shape.as_list(), ndims=ndims)
   audio = core.tf_float32(audio)
   if tf.executing_eagerly():
     n_bad = int(tf.reduce_sum(tf.cast(~tf.math.is_finite(audio), tf.int32)))

@@ -1,11 +1,11 @@
 """Tests of ddsp.dags.DAGLayer."""
 
-import gin
 import keras
 import numpy as np
 import pytest
 
 from ddsp import dags
+import gin
 
 
 def make_dense(name, units=3):

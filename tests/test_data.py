@@ -1,12 +1,12 @@
 """Tests for ddsp.training.data providers."""
 import sys
 
-import gin
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from ddsp.training import data
+import gin
 
 
 def _write_examples(path, n_examples, audio_length, feature_length,
@@ -120,3 +120,36 @@ def test_tfds_provider_names_the_missing_package(monkeypatch):
   provider = data.NSynthTfds(data_dir='/tmp/tfds')
   with pytest.raises(ImportError, match='pip install tensorflow-datasets'):
     provider.get_dataset()
+
+
+def test_frame_rates_that_do_not_divide_16_khz_are_rejected():
+  # 3.7.0 expected 1200 frames at 300 Hz while features had 1208 (hop 53).
+  with pytest.raises(ValueError, match=r'`frame_rate`: 300 frames per second '
+                     r'is a hop of 53\.333 samples'):
+    data.TFRecordProvider('/data/x*', frame_rate=300)
+  assert data.TFRecordProvider('/data/x*', frame_rate=200).features_dict[
+      'f0_hz'].shape == [800]
+
+
+def test_examples_of_other_settings_are_named_before_parsing(tmp_path):
+  # 1 s examples (no metadata record, e.g. written by ddsp 3.7.0) read with
+  # the default 4 s settings.
+  path = tmp_path / 'train.tfrecord-00000-of-00001'
+  with tf.io.TFRecordWriter(str(path)) as writer:
+    features = {'audio': np.zeros(16000), 'audio_16k': np.zeros(16000),
+                'f0_hz': np.zeros(250), 'f0_confidence': np.zeros(250),
+                'loudness_db': np.zeros(250)}
+    writer.write(tf.train.Example(features=tf.train.Features(feature={
+        k: tf.train.Feature(float_list=tf.train.FloatList(value=v))
+        for k, v in features.items()})).SerializeToString())
+  provider = data.TFRecordProvider(str(tmp_path / 'train.tfrecord*'))
+  with pytest.raises(ValueError) as info:
+    provider.get_dataset()
+  message = str(info.value)
+  assert '`audio` has 16000 values, expected 64000' in message
+  assert '`f0_hz` has 250 values, expected 1000' in message
+  assert ('prepared with example_secs=1, sample_rate=16000, frame_rate=250, '
+          'centered=False') in message
+  provider = data.TFRecordProvider(str(tmp_path / 'train.tfrecord*'),
+                                   example_secs=1)
+  assert next(iter(provider.get_dataset()))['f0_hz'].shape == (250,)

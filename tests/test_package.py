@@ -84,3 +84,47 @@ def test_repository_folders_do_not_shadow_dependencies(cwd):
   # gin/ holds configs; it must never be imported instead of gin-config.
   out = _python('import gin\nprint(callable(gin.parse_config))', cwd=cwd)
   assert out.strip() == 'True'
+
+
+def _ddsp_imports(path: pathlib.Path, module: str):
+  """ddsp modules imported at module level by the file `path`."""
+  import ast  # pylint: disable=g-import-not-at-top
+  imported = set()
+  for node in ast.parse(path.read_text()).body:
+    if isinstance(node, ast.Import):
+      imported |= {a.name for a in node.names if a.name.startswith('ddsp.')}
+    elif isinstance(node, ast.ImportFrom) and node.module and (
+        node.module == 'ddsp' or node.module.startswith('ddsp.')):
+      if node.module == 'ddsp':
+        imported |= {f'ddsp.{a.name}' for a in node.names}
+      else:
+        imported.add(node.module)
+  return imported - {module}
+
+
+def test_module_imports_form_no_cycle():
+  # e.g. crepe used to import spectral_ops, which imports crepe.
+  package_dir = REPO_DIR / 'ddsp'
+  graph = {}
+  paths = [pathlib.Path(root, name)
+           for root, _, names in os.walk(package_dir, followlinks=True)
+           for name in names if name.endswith('.py')]
+  assert any('data_pipeline' in str(path) for path in paths)
+  for path in paths:
+    parts = path.relative_to(package_dir).with_suffix('').parts
+    module = '.'.join(('ddsp',) + parts).removesuffix('.__init__')
+    graph[module] = _ddsp_imports(path, module)
+  assert 'ddsp.spectral_ops' not in graph['ddsp.crepe']
+
+  def find_cycle(module, stack):
+    if module in stack:
+      return stack[stack.index(module):] + [module]
+    for child in sorted(graph.get(module, ())):
+      cycle = find_cycle(child, stack + [module])
+      if cycle:
+        return cycle
+    return None
+
+  for module in sorted(graph):
+    cycle = find_cycle(module, [])
+    assert cycle is None, ' -> '.join(cycle)

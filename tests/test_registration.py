@@ -1,12 +1,12 @@
 """Gin names and Keras serialization of ddsp layers and functions."""
 
-import gin
 import keras
 import numpy as np
 import pytest
 
 import ddsp
 from ddsp import registration
+import gin
 
 # Gin names used by ddsp 3.7.0 configs, resolvable with their module prefix.
 REGISTERED = [

@@ -311,3 +311,12 @@ def test_loudness_keeps_3_7_0_frame_counts_at_rates_that_do_not_divide():
   loudness = spectral_ops.compute_loudness(np.zeros(64000), 16000, 300,
                                            padding='same')
   assert loudness.shape == (1208,)
+
+
+def test_magnitudes_validate_inside_tf_function_with_unknown_sizes():
+
+  @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+  def magnitudes(audio):
+    return spectral_ops.compute_mag(audio, size=256)
+
+  assert magnitudes(tf.zeros([2, 4096])).shape == (2, 64, 129)

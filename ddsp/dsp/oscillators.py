@@ -7,7 +7,6 @@ and its memory-saving custom gradient.
 
 from typing import Text
 
-import gin
 import numpy as np
 import tensorflow as tf
 
@@ -18,6 +17,7 @@ from ddsp.dsp.resampling import control_envelopes
 from ddsp.dsp.resampling import resample
 from ddsp.dsp.utils import pad_axis
 from ddsp.dsp.utils import tf_float32
+import gin
 
 
 def remove_above_nyquist(frequency_envelopes, amplitude_envelopes,

@@ -17,7 +17,6 @@ import tensorflow as tf
 from ddsp import validation
 from ddsp.dsp.utils import tf_float32
 
-
 RESAMPLE_METHODS = ('nearest', 'linear', 'cubic', 'window')
 _CUBIC_TABLE_SIZE = 1024
 _CUBIC_A = -0.75

@@ -12,12 +12,12 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from absl import logging
-import gin
 import numpy as np
 import tensorflow as tf
 
 from ddsp import dataset_schema
 from ddsp import validation
+import gin
 
 _AUTOTUNE = tf.data.AUTOTUNE
 # Files read concurrently by TFRecord providers.
@@ -267,7 +267,13 @@ class TFRecordProvider(DataProvider):
             ', '.join(record['shard_prefixes']), record['path'],
             os.path.join(os.path.dirname(record['path']),
                          record['shard_prefixes'][-1] + '*'))
-      if record['schema'] != self._schema and record['features']:
+      if not record['features']:
+        raise validation.ParameterError(
+            f'{record["path"]}: these shards hold whole files or chunks of '
+            'varying length (prepared with example_secs=0); '
+            f'{type(self).__name__} reads examples of a fixed length. '
+            'Prepare the data with --example_secs > 0.')
+      if record['schema'] != self._schema:
         self._raise_mismatch(record['path'], record['features'],
                              record['schema'])
     owned = {path for record in records for path in record['shards']}
@@ -332,8 +338,8 @@ def _metadata_files(directory: str) -> List[Tuple[str, str]]:
 def _split_of(shard_path: str, record: Dict[str, Any]) -> str:
   """The shard prefix (split) of a shard listed in a metadata record."""
   name = os.path.basename(shard_path)
-  return max((p for p in record['shard_prefixes'] if name.startswith(p)),
-             key=len)
+  return max((p for p in record['shard_prefixes']
+              if name.startswith(p + '-')), key=len)
 
 
 def _first_example_lengths(path: str) -> Optional[Dict[str, int]]:
