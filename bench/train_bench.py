@@ -66,12 +66,12 @@ def _batch():
 
 def _trainer(bindings=()):
   """The solo-instrument model from its gin file, and its Trainer."""
-  import gin  # pylint: disable=g-import-not-at-top
   import ddsp.training  # noqa: F401  # pylint: disable=g-import-not-at-top,unused-import
   from ddsp.training import ddsp_run  # pylint: disable=g-import-not-at-top
   from ddsp.training import models  # pylint: disable=g-import-not-at-top
   from ddsp.training import train_util  # pylint: disable=g-import-not-at-top
   from ddsp.training import trainers  # pylint: disable=g-import-not-at-top
+  import gin  # pylint: disable=g-import-not-at-top
   gin.add_config_file_search_path(ddsp_run.GIN_PATH)
   with gin.unlock_config():
     gin.parse_config_file('optimization/base.gin')
@@ -135,8 +135,8 @@ def run_breakdown(n_steps: int) -> dict:
 
   decoder_inputs = {k: features[k] for k in ('ld_scaled', 'f0_scaled')}
   blocks = {
-      'preprocessor': (lambda a, f, l: model.preprocessor(
-          {'audio': a, 'f0_hz': f, 'loudness_db': l}),
+      'preprocessor': (lambda a, f0, ld: model.preprocessor(
+          {'audio': a, 'f0_hz': f0, 'loudness_db': ld}),
                        [batch['audio'], batch['f0_hz'], batch['loudness_db']],
                        [], False),
       'decoder': (lambda ld, f0: model.decoder(
@@ -190,10 +190,11 @@ def _spawn(kind: str, steps: int) -> dict:
              f'--steps={steps}']
   output = subprocess.run(command, capture_output=True, text=True,
                           check=False)
-  lines = [l for l in output.stdout.splitlines() if l.startswith('RESULT ')]
+  lines = [line for line in output.stdout.splitlines()
+           if line.startswith('RESULT ')]
   if not lines:
-    errors = [l for l in output.stderr.splitlines()
-              if 'Error' in l or 'error:' in l]
+    errors = [line for line in output.stderr.splitlines()
+              if 'Error' in line or 'error:' in line]
     return {'failed': errors[-1] if errors else output.stderr[-500:]}
   return json.loads(lines[-1][len('RESULT '):])
 

@@ -5,13 +5,13 @@ import subprocess
 import sys
 import time
 
-import gin
 import numpy as np
 import pytest
 import tensorflow as tf
+import training_fixtures as fx
 
 from ddsp.training import ddsp_run
-import training_fixtures as fx
+import gin
 
 EXAMPLE_SECS = 0.25
 N_SAMPLES = 4000  # 0.25 s at 16 kHz.

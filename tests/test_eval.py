@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+import training_fixtures as fx
 
 from ddsp.training import eval_util
 from ddsp.training import evaluators
 from ddsp.training import train_util
-import training_fixtures as fx
 
 
 def _checkpoint(save_dir, steps=3):

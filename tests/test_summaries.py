@@ -2,14 +2,15 @@
 import io
 
 import matplotlib
+
 matplotlib.use('Agg')
 import numpy as np  # pylint: disable=g-import-not-at-top
-import tensorflow as tf
 from PIL import Image
+import tensorflow as tf
+import training_fixtures as fx
 
 from ddsp.training import plotting
 from ddsp.training import summaries
-import training_fixtures as fx
 
 
 def _sines(batch_size=2, n_samples=4000):

@@ -7,14 +7,14 @@ import subprocess
 import sys
 import time
 
-import gin
 import numpy as np
 import pytest
 import tensorflow as tf
+import training_fixtures as fx
 
 from ddsp.training import data
 from ddsp.training import train_util
-import training_fixtures as fx
+import gin
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -387,7 +387,7 @@ def test_two_workers_apply_the_same_updates_and_stop_together(tmp_path):
     assert worker.wait(timeout=120) == 0, open(worker.log_path).read()[-3000:]
     log = open(worker.log_path).read()
     stopped.append(int(log.split('Stopped at step ')[1].split(' ')[0]))
-    line = [l for l in log.splitlines() if l.startswith('WEIGHTS ')][0]
+    line = [x for x in log.splitlines() if x.startswith('WEIGHTS ')][0]
     weights.append(json.loads(line[len('WEIGHTS '):]))
   assert stopped[0] == stopped[1] >= 4
   for a, b in zip(*weights):

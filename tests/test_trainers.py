@@ -8,10 +8,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import training_fixtures as fx
 
 from ddsp.training import train_util
 from ddsp.training import trainers
-import training_fixtures as fx
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 

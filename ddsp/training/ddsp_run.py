@@ -29,7 +29,6 @@ import time
 from absl import app
 from absl import flags
 from absl import logging
-import gin
 import tensorflow as tf
 
 from ddsp.training import cloud
@@ -37,6 +36,7 @@ from ddsp.training import eval_util
 from ddsp.training import models
 from ddsp.training import train_util
 from ddsp.training import trainers
+import gin
 
 FLAGS = flags.FLAGS
 

@@ -15,12 +15,12 @@ import time
 from typing import Dict, Iterator, Sequence
 
 from absl import logging
-import gin
 import tensorflow as tf
 
 from ddsp import spectral_ops
 from ddsp.training import data
 from ddsp.training import train_util
+import gin
 
 TensorDict = Dict[str, tf.Tensor]
 

@@ -7,7 +7,6 @@ writes scalars, `sample` writes audio and plots. Gin files choose them
 (`evaluate.evaluator_classes = [@BasicEvaluator, @F0LdEvaluator]`).
 """
 from absl import logging
-import gin
 import keras
 import numpy as np
 import tensorflow as tf
@@ -16,6 +15,7 @@ from ddsp import losses as ddsp_losses
 from ddsp.training import heuristics
 from ddsp.training import metrics
 from ddsp.training import summaries
+import gin
 
 
 class BaseEvaluator:

@@ -18,11 +18,11 @@ Note sequences are `NoteSequence` objects below, with the attribute names of
 import dataclasses
 from typing import Any, Callable, Dict, List, Tuple
 
-import gin
 import numpy as np
 import tensorflow as tf
 
 from ddsp import core
+import gin
 
 DDSP_DEFAULT_FRAME_RATE = 250
 # A pitch change of more than this many semitones, seen at every stride of

@@ -28,7 +28,6 @@ from typing import Any, Dict, List, Optional, Union
 import uuid
 
 from absl import logging
-import gin
 import numpy as np
 import tensorflow as tf
 
@@ -36,6 +35,7 @@ from ddsp import file_io
 from ddsp.training import checkpoints
 from ddsp.training import cloud
 from ddsp.training import summaries
+import gin
 
 
 class CheckpointError(RuntimeError):

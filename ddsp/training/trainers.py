@@ -19,12 +19,12 @@ import tempfile
 from typing import Dict, Optional, Sequence
 
 from absl import logging
-import gin
 import keras
 import tensorflow as tf
 
 from ddsp.training import checkpoints
 from ddsp.training import train_util
+import gin
 
 TensorDict = Dict[str, tf.Tensor]
 
