@@ -102,9 +102,10 @@ def build_bundle(save_dir,
     model_quantization = quantization if name in QUANTIZABLE else None
     if name == 'controls' and quantization == 'int8':
       model_quantization = 'dynamic_range'
+    is_features = name == 'features'
     models[name] = tflite_convert.convert(
-        function, model_quantization,
-        representative if name == 'features' else None)
+        function, model_quantization, representative if is_features else None,
+        feature_model.INT8_FLOAT_OPS if is_features else ())
     tflite_check.check_builtins_only(models[name], name)
 
   config = {

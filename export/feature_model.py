@@ -34,6 +34,11 @@ FEATURE_OUTPUTS = ('f0_hz', 'f0_confidence', 'f0_scaled', 'pw_db', 'pw_scaled',
 # ddsp 3.7.0's VSTExtractFeatures tuple (DDSP-VST's feature model).
 VST_FEATURE_OUTPUTS = ('f0_hz', 'f0_scaled', 'pw_db', 'pw_scaled')
 _F0_RANGE = 127.0  # MIDI notes; f0_scaled = MIDI / 127.
+# TFLite ops of the frame standardisation: with int8 activations a silent
+# frame's standard deviation rounds to 0 and the division fails, so these
+# stay float in an int8 model.
+INT8_FLOAT_OPS = ('MEAN', 'SQUARED_DIFFERENCE', 'SQRT', 'MAXIMUM', 'DIV',
+                  'SUB')
 _LOUDNESS_N_FFT = 512  # `compute_loudness` default window.
 
 

@@ -46,8 +46,8 @@ def _signature_function(function: tf.types.experimental.GenericFunction,
 
 def convert(function: tf.types.experimental.GenericFunction,
             quantization: Optional[Text] = None,
-            representative_dataset: Optional[Callable[[], Iterable]] = None
-            ) -> bytes:
+            representative_dataset: Optional[Callable[[], Iterable]] = None,
+            float_ops: Sequence[Text] = ()) -> bytes:
   """Converts a `tf.function` with an input signature to a TFLite model.
 
   Args:
@@ -61,6 +61,8 @@ def convert(function: tf.types.experimental.GenericFunction,
       `representative_dataset`).
     representative_dataset: For 'int8': a callable yielding lists of input
       arrays, in signature order, to calibrate activation ranges.
+    float_ops: For 'int8': TFLite op names (e.g. 'DIV') kept in float, for
+      computations int8 can't represent (selective quantization).
 
   Returns:
     The .tflite flatbuffer.
@@ -95,6 +97,11 @@ def convert(function: tf.types.experimental.GenericFunction,
       converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == 'float16':
       converter.target_spec.supported_types = [tf.float16]
-    if quantization == 'int8':
-      converter.representative_dataset = representative_dataset
-    return converter.convert()
+    if quantization != 'int8':
+      return converter.convert()
+    converter.representative_dataset = representative_dataset
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=representative_dataset,
+        debug_options=tf.lite.experimental.QuantizationDebugOptions(
+            denylisted_ops=list(float_ops)) if float_ops else None)
+    return debugger.get_nondebug_quantized_model()
