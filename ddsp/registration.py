@@ -9,7 +9,7 @@ defining module (`ddsp.synths.Harmonic`), which gin files may abbreviate
 """
 
 import inspect
-from typing import Any
+from typing import Any, Optional
 
 import gin
 import keras
@@ -23,14 +23,18 @@ def register(fn_or_cls: Any) -> Any:
   return keras.saving.register_keras_serializable(_KERAS_PACKAGE)(fn_or_cls)
 
 
-def configurable(cls: type) -> type:
+def configurable(cls: type, module: Optional[str] = None) -> type:
   """Makes a Keras layer class gin-configurable in place.
 
   Keras 3 reads the constructor's argument spec when a layer is created;
   gin's wrapper hides it (`IndexError` at construction), so the original
   signature is put back on the wrapper.
+
+  Args:
+    cls: The class.
+    module: Gin module name; defaults to the defining module.
   """
   init_signature = inspect.signature(cls.__init__)
-  gin.configurable(cls)
+  gin.configurable(cls, module=module)
   cls.__init__.__signature__ = init_signature
   return keras.saving.register_keras_serializable(_KERAS_PACKAGE)(cls)

@@ -1,0 +1,188 @@
+r"""ddsp_run: train, evaluate or sample a gin-configured ddsp model.
+
+Train (resumes from the latest checkpoint in --save_dir, if any):
+
+  ddsp_run --mode=train --save_dir=runs/violin \
+    --gin_file=models/solo_instrument.gin --gin_file=datasets/tfrecord.gin \
+    --gin_param="TFRecordProvider.file_pattern='data/train.tfrecord*'" \
+    --gin_param="batch_size=16" --gin_param="train.num_steps=30000"
+
+Evaluate (losses and metrics) or sample (audio and plots) its checkpoints:
+
+  ddsp_run --mode=eval --save_dir=runs/violin --run_once \
+    --gin_param="TFRecordProvider.file_pattern='data/test.tfrecord*'"
+
+Gin files are looked up in the package's gin/ directory, then in each
+--gin_search_path. Parsing order: optimization/base.gin, eval/basic.gin, the
+latest operative_config-*.gin of --restore_dir (the settings of the run being
+resumed or evaluated), then --gin_file and --gin_param in order; later
+bindings win. Unlike 3.7.0, an unknown name in --gin_file/--gin_param is an
+error, reported (like a missing file, unreadable data, a corrupt checkpoint,
+an unwritable save_dir or a NaN loss) in one line before or instead of
+training; -v=1 adds the traceback.
+"""
+import importlib.resources
+import os
+import time
+
+from absl import app
+from absl import flags
+from absl import logging
+import gin
+import tensorflow as tf
+
+from ddsp.training import cloud
+from ddsp.training import eval_util
+from ddsp.training import models
+from ddsp.training import train_util
+from ddsp.training import trainers
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_enum('mode', 'train', ['train', 'eval', 'sample'],
+                  'Whether to train, evaluate or sample from the model.')
+flags.DEFINE_string('save_dir', '/tmp/ddsp',
+                    'Where checkpoints, the operative config and summaries '
+                    'are written.')
+flags.DEFINE_string('restore_dir', '',
+                    'Where checkpoints and the operative config are read; '
+                    'defaults to --save_dir.')
+flags.DEFINE_string('tpu', '', 'Address of a TPU (grpc://...), if any.')
+flags.DEFINE_string('cluster_config', '',
+                    'TF_CONFIG-style JSON for multi-worker training: '
+                    '{"cluster": {"worker": ["host1:port", "host2:port"]}, '
+                    '"task": {"type": "worker", "index": 0}}.')
+flags.DEFINE_boolean('allow_memory_growth', False,
+                     'Let GPU memory grow as needed instead of taking it all.')
+flags.DEFINE_boolean('hypertune', False,
+                     'Report the total loss to AI Platform hyperparameter '
+                     'tuning.')
+flags.DEFINE_float('early_stop_loss_value', None,
+                   'Stop training once the total loss is at or below this.')
+flags.DEFINE_multi_string('gin_search_path', [],
+                          'Extra directories in which to look for gin files.')
+flags.DEFINE_multi_string('gin_file', [],
+                          'Gin files, relative to a search path or absolute.')
+flags.DEFINE_multi_string('gin_param', [],
+                          'Gin bindings, e.g. "train.num_steps=30000".')
+flags.DEFINE_boolean('run_once', False,
+                     'eval/sample: process the latest checkpoint and exit '
+                     'instead of waiting for new ones.')
+flags.DEFINE_integer('initial_delay_secs', None,
+                     'eval/sample: seconds to wait before starting.')
+
+
+def _package_gin_dir() -> str:
+  """The gin/ directory shipped as the package data `ddsp.training.gin`."""
+  try:
+    return str(importlib.resources.files('ddsp.training.gin'))
+  except ModuleNotFoundError:
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gin')
+
+
+GIN_PATH = _package_gin_dir()
+
+
+def delay_start() -> None:
+  """Sleeps --initial_delay_secs (eval/sample jobs started with training)."""
+  if FLAGS.initial_delay_secs:
+    logging.info('Waiting %d s before starting.', FLAGS.initial_delay_secs)
+    time.sleep(FLAGS.initial_delay_secs)
+
+
+def parse_gin(restore_dir: str) -> None:
+  """Parses the default, operative and user gin configs (module docstring).
+
+  Args:
+    restore_dir: Directory of the run whose operative config is reused.
+
+  Raises:
+    IOError: if a gin file cannot be found.
+    ValueError: for an unknown configurable or parameter, or a bad binding.
+  """
+  gin.config.register_file_reader(tf.io.gfile.GFile, tf.io.gfile.exists)
+  with gin.unlock_config():
+    for path in [GIN_PATH] + FLAGS.gin_search_path:
+      gin.add_config_file_search_path(path)
+    gin.parse_config_file('optimization/base_tpu.gin' if FLAGS.tpu
+                          else 'optimization/base.gin')
+    gin.parse_config_file('eval/basic.gin')
+    try:
+      operative_config = train_util.get_latest_operative_config(restore_dir)
+    except FileNotFoundError:
+      logging.info('No operative config in %s.', restore_dir)
+    else:
+      logging.info('Using operative config %s.', operative_config)
+      operative_config = cloud.make_file_paths_local(operative_config,
+                                                     GIN_PATH)
+      gin.parse_config_file(operative_config, skip_unknown=True)
+    gin_files = cloud.make_file_paths_local(FLAGS.gin_file, GIN_PATH)
+    gin.parse_config_files_and_bindings(gin_files, FLAGS.gin_param)
+  logging.info('Gin config:\n%s', gin.config_str())
+
+
+def allow_memory_growth() -> None:
+  """Lets each GPU allocate memory as needed."""
+  for gpu in tf.config.list_physical_devices('GPU'):
+    tf.config.experimental.set_memory_growth(gpu, True)
+
+
+def _one_line(error: BaseException) -> str:
+  """The message of an exception on one line, without gin's call notes."""
+  lines = [line.strip() for line in str(error).splitlines()
+           if line.strip() and
+           not line.strip().startswith('In call to configurable')]
+  return ' '.join(lines) or type(error).__name__
+
+
+# Errors with a message that says what to fix; others keep their traceback.
+_USER_ERRORS = (IOError, ValueError, FloatingPointError, RuntimeError,
+                tf.errors.OpError)
+
+
+def _run(save_dir: str, restore_dir: str) -> None:
+  """Parses gin and runs the selected mode."""
+  parse_gin(restore_dir)
+  if FLAGS.allow_memory_growth:
+    allow_memory_growth()
+
+  if FLAGS.mode == 'train':
+    strategy = train_util.get_strategy(tpu=FLAGS.tpu,
+                                       cluster_config=FLAGS.cluster_config)
+    with strategy.scope():
+      model = models.get_model()
+      trainer = trainers.get_trainer_class()(model, strategy)
+    kwargs = {}
+    if FLAGS.early_stop_loss_value is not None:
+      kwargs['early_stop_loss_value'] = FLAGS.early_stop_loss_value
+    if FLAGS.hypertune:
+      kwargs['report_loss_to_hypertune'] = True
+    train_util.train(data_provider=gin.REQUIRED, trainer=trainer,
+                     save_dir=save_dir, restore_dir=restore_dir, **kwargs)
+  else:
+    model = models.get_model()
+    delay_start()
+    run_mode = eval_util.evaluate if FLAGS.mode == 'eval' else eval_util.sample
+    run_mode(data_provider=gin.REQUIRED, model=model, save_dir=save_dir,
+             restore_dir=restore_dir, run_once=FLAGS.run_once)
+
+
+def main(unused_argv):
+  """Runs --mode; user errors end with exit status 1 and a one-line cause."""
+  save_dir = os.path.expanduser(FLAGS.save_dir)
+  restore_dir = os.path.expanduser(FLAGS.restore_dir) or save_dir
+  try:
+    tf.io.gfile.makedirs(restore_dir)
+    _run(save_dir, restore_dir)
+  except _USER_ERRORS as e:
+    logging.debug('Traceback of the error below.', exc_info=True)
+    raise SystemExit(f'ddsp_run: error: {_one_line(e)}') from None
+
+
+def console_entry_point():
+  """`ddsp_run` console script."""
+  app.run(main)
+
+
+if __name__ == '__main__':
+  console_entry_point()

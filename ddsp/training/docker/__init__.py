@@ -1,0 +1,1 @@
+"""Entry points for training in a container (Google Cloud AI Platform)."""
