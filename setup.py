@@ -64,6 +64,7 @@ setuptools.setup(
     entry_points={
         'console_scripts': [
             'ddsp_prepare_tfrecord = ddsp.training.data_preparation.ddsp_prepare_tfrecord:console_entry_point',
+            'ddsp_export = ddsp.export.ddsp_export:console_entry_point',
             'ddsp_render = ddsp.export.render:console_entry_point',
         ],
     },

@@ -18,14 +18,34 @@ from typing import Callable, Dict, Sequence, Text
 
 import tensorflow as tf
 
-from ddsp import core
 from ddsp import synths
+from ddsp.training import preprocessing
 
 CONTROL_OUTPUTS = ('amps', 'harmonic_distribution', 'noise_magnitudes',
                    'state')
-_F0_RANGE = 127.0  # f0_scaled = MIDI / 127 (`preprocessing.scale_f0_hz`).
 
 Decoder = Callable[[Dict[Text, tf.Tensor]], Dict[Text, tf.Tensor]]
+
+
+def synth_controls(outputs: Dict[Text, tf.Tensor], f0_scaled: tf.Tensor,
+                   harmonic: synths.Harmonic,
+                   filtered_noise: synths.FilteredNoise):
+  """(amps [1], harmonic_distribution [H], noise_magnitudes [N]) of one
+  frame of raw decoder outputs, scaled by the synths' `get_controls`.
+
+  Args:
+    outputs: Raw 'amps', 'harmonic_distribution', 'noise_magnitudes', each
+      [1, 1, size].
+    f0_scaled: [1, 1, 1] f0 as MIDI / 127; harmonics >= Nyquist are masked.
+    harmonic, filtered_noise: The model's synths.
+  """
+  f0_hz = preprocessing.inv_scale_f0_hz(f0_scaled)
+  harmonic_controls = harmonic.get_controls(
+      outputs['amps'], outputs['harmonic_distribution'], f0_hz)
+  noise_controls = filtered_noise.get_controls(outputs['noise_magnitudes'])
+  return (tf.reshape(harmonic_controls['amplitudes'], [1]),
+          tf.reshape(harmonic_controls['harmonic_distribution'], [-1]),
+          tf.reshape(noise_controls['magnitudes'], [-1]))
 
 
 def control_function(decoder: Decoder,
@@ -67,13 +87,8 @@ def control_function(decoder: Decoder,
                 for key, x in zip(input_keys, inputs)}
     features['state'] = tf.reshape(inputs[-1], [1, state_size])
     outputs = decoder(features)
-    f0_hz = core.midi_to_hz(features['f0_scaled'] * _F0_RANGE)
-    harmonic_controls = harmonic.get_controls(
-        outputs['amps'], outputs['harmonic_distribution'], f0_hz)
-    noise_controls = filtered_noise.get_controls(outputs['noise_magnitudes'])
-    return (tf.reshape(harmonic_controls['amplitudes'], [1]),
-            tf.reshape(harmonic_controls['harmonic_distribution'], [-1]),
-            tf.reshape(noise_controls['magnitudes'], [-1]),
-            tf.reshape(outputs['state'], [state_size]))
+    return synth_controls(outputs, features['f0_scaled'], harmonic,
+                          filtered_noise) + (
+                              tf.reshape(outputs['state'], [state_size]),)
 
   return tf.function(call, input_signature=specs, autograph=False)

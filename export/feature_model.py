@@ -28,12 +28,12 @@ import tensorflow as tf
 from ddsp import core
 from ddsp import crepe
 from ddsp import spectral_ops
+from ddsp.training import preprocessing
 
 FEATURE_OUTPUTS = ('f0_hz', 'f0_confidence', 'f0_scaled', 'pw_db', 'pw_scaled',
                    'loudness_db', 'ld_scaled')
 # ddsp 3.7.0's VSTExtractFeatures tuple (DDSP-VST's feature model).
 VST_FEATURE_OUTPUTS = ('f0_hz', 'f0_scaled', 'pw_db', 'pw_scaled')
-_F0_RANGE = 127.0  # MIDI notes; f0_scaled = MIDI / 127.
 # TFLite ops of the frame standardisation: with int8 activations a silent
 # frame's standard deviation rounds to 0 and the division fails, so these
 # stay float in an int8 model.
@@ -181,11 +181,6 @@ def frame_loudness(frames: tf.Tensor, sample_rate: int) -> tf.Tensor:
   return core.power_to_db(mean_power)
 
 
-def _scale_db(db: tf.Tensor) -> tf.Tensor:
-  """[-80, 0] dB -> [0, 1], as `preprocessing.scale_db`."""
-  return db / core.DB_RANGE + 1.0
-
-
 def frame_features(frame: tf.Tensor, network: CrepeNetwork,
                    sample_rate: int = crepe.SAMPLE_RATE,
                    outputs: Sequence[Text] = FEATURE_OUTPUTS[:5]
@@ -220,15 +215,15 @@ def frame_features(frame: tf.Tensor, network: CrepeNetwork,
                                 network.config.window_bins)
   features['f0_hz'] = f0_hz
   features['f0_confidence'] = confidence
-  features['f0_scaled'] = core.hz_to_midi(f0_hz) / _F0_RANGE
+  features['f0_scaled'] = preprocessing.scale_f0_hz(f0_hz)
   features['pw_db'] = spectral_ops.compute_power(
       frames, sample_rate, frame_size=frame_size, padding='valid')[:, 0]
-  features['pw_scaled'] = _scale_db(features['pw_db'])
+  features['pw_scaled'] = preprocessing.scale_db(features['pw_db'])
   if {'loudness_db', 'ld_scaled'} & set(outputs):
     start = (frame_size - _LOUDNESS_N_FFT) // 2
     features['loudness_db'] = frame_loudness(
         frames[:, start:start + _LOUDNESS_N_FFT], sample_rate)
-    features['ld_scaled'] = _scale_db(features['loudness_db'])
+    features['ld_scaled'] = preprocessing.scale_db(features['loudness_db'])
   return {key: features[key] for key in outputs}
 
 

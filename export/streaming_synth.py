@@ -202,7 +202,7 @@ def _interpolation_weights(config: SynthConfig, method: Text) -> np.ndarray:
     weights = core.resample(step, 2 * hop, method=method)[:, :hop]
   return weights.numpy()[0, :, 0]
 
-class _Constants:
+class Constants:
   """Numpy constants of a `SynthConfig`, computed once per model."""
 
   def __init__(self, config: SynthConfig):
@@ -235,7 +235,7 @@ def _split(x: tf.Tensor, fraction_bits: int) -> Tuple[tf.Tensor, tf.Tensor]:
   return high, x - high
 
 
-def _phase_terms(consts: _Constants, f0_prev: tf.Tensor,
+def _phase_terms(consts: Constants, f0_prev: tf.Tensor,
                  f0_delta: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
   """Phase advance to each sample of a hop, in Hz x samples, as coarse + fine.
 
@@ -262,7 +262,7 @@ def _phase_terms(consts: _Constants, f0_prev: tf.Tensor,
   return coarse, fine
 
 
-def _advance(consts: _Constants, coarse: tf.Tensor, fine: tf.Tensor,
+def _advance(consts: Constants, coarse: tf.Tensor, fine: tf.Tensor,
              coarse_step: tf.Tensor, fine_step: tf.Tensor
              ) -> Tuple[tf.Tensor, tf.Tensor]:
   """Phase (coarse, fine) plus a step, with |fine| kept <= 2**-(coarse + 1).
@@ -276,7 +276,7 @@ def _advance(consts: _Constants, coarse: tf.Tensor, fine: tf.Tensor,
   return coarse, fine_low
 
 
-def _to_cycles(consts: _Constants, coarse: tf.Tensor, fine: tf.Tensor,
+def _to_cycles(consts: Constants, coarse: tf.Tensor, fine: tf.Tensor,
                coarse_terms: tf.Tensor, fine_terms: tf.Tensor) -> tf.Tensor:
   """[T, hop] phase in cycles in [0, 1): the start phase (coarse, fine)
   [T, 1] plus each sample's advance (`_phase_terms`)."""
@@ -285,7 +285,7 @@ def _to_cycles(consts: _Constants, coarse: tf.Tensor, fine: tf.Tensor,
   return tf.math.floormod((whole + (fine + fine_terms)) / sample_rate, 1.0)
 
 
-def _chunk_start_phases(consts: _Constants, coarse: tf.Tensor,
+def _chunk_start_phases(consts: Constants, coarse: tf.Tensor,
                         fine: tf.Tensor, coarse_steps: tf.Tensor,
                         fine_steps: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
   """Phase (coarse, fine) [T, 1] before each hop of a chunk.
@@ -339,7 +339,7 @@ def _harmonic_sines(phases: tf.Tensor, n_harmonics: int) -> tf.Tensor:
   return sines
 
 
-def _harmonic_audio(consts: _Constants, phases: tf.Tensor, f0_prev: tf.Tensor,
+def _harmonic_audio(consts: Constants, phases: tf.Tensor, f0_prev: tf.Tensor,
                     f0_delta: tf.Tensor, amplitudes_prev: tf.Tensor,
                     amplitudes: tf.Tensor) -> tf.Tensor:
   """[T, hop] sum of harmonics `sum_k a_k[n] sin(2 pi k phase[n])`.
@@ -368,7 +368,7 @@ def _harmonic_audio(consts: _Constants, phases: tf.Tensor, f0_prev: tf.Tensor,
   return parts[..., 0] + parts[..., 1] * consts.amp_weights
 
 
-def _filter_noise_blocks(consts: _Constants, noise: tf.Tensor,
+def noise_blocks(consts: Constants, noise: tf.Tensor,
                          magnitudes: tf.Tensor) -> tf.Tensor:
   """[T, hop + L - 1] full convolution of each noise block with its FIR.
 
@@ -412,6 +412,54 @@ def _unpack_state(config: SynthConfig, state: tf.Tensor) -> Dict[Text,
   return dict(zip(sizes, tf.split(state, list(sizes.values()))))
 
 
+def harmonic_amplitudes(config: SynthConfig, amplitudes: tf.Tensor,
+                        harmonic_distribution: tf.Tensor,
+                        f0_hz: tf.Tensor) -> tf.Tensor:
+  """[T, K] per-harmonic amplitudes: `amplitudes` [T] times the
+  distribution [T, K] masked at Nyquist and normalised at `f0_hz` [T, 1]
+  (`core.normalize_harmonics`, as `streaming_harmonic_synthesis`)."""
+  distribution = core.normalize_harmonics(
+      harmonic_distribution[tf.newaxis], f0_hz[tf.newaxis],
+      config.sample_rate)[0]
+  return tf.reshape(amplitudes, [-1, 1]) * distribution
+
+
+def harmonic_hops(consts: Constants, f0_hz: tf.Tensor, amplitudes: tf.Tensor,
+                  f0_prev: tf.Tensor, amplitudes_prev: tf.Tensor,
+                  phase: Tuple[tf.Tensor, tf.Tensor]
+                  ) -> Tuple[tf.Tensor, Tuple[tf.Tensor, tf.Tensor]]:
+  """Harmonic audio of T hops after a previous frame.
+
+  Args:
+    consts: Synth constants.
+    f0_hz: [T, 1] f0 of each frame, Hz.
+    amplitudes: [T, K] per-harmonic amplitudes (`harmonic_amplitudes`).
+    f0_prev, amplitudes_prev: [1] and [K], the frame before the first.
+    phase: (coarse, fine) [1] phase before the first hop (see
+      `SynthConfig.state_sizes`).
+
+  Returns:
+    Audio [T * hop] and the phase (coarse, fine) after the last sample.
+  """
+  f0_prev = tf.concat([f0_prev[tf.newaxis], f0_hz[:-1]], axis=0)
+  amplitudes_prev = tf.concat([amplitudes_prev[tf.newaxis], amplitudes[:-1]],
+                              axis=0)
+  f0_delta = f0_hz - f0_prev
+  coarse_terms, fine_terms = _phase_terms(consts, f0_prev, f0_delta)
+  coarse, fine = phase
+  if f0_hz.shape[0] == 1:
+    starts = coarse[tf.newaxis], fine[tf.newaxis]
+  else:
+    starts = _chunk_start_phases(consts, coarse, fine, coarse_terms[:, -1:],
+                                 fine_terms[:, -1:])
+  phases = _to_cycles(consts, *starts, coarse_terms, fine_terms)
+  end_phase = _advance(consts, starts[0][-1], starts[1][-1],
+                       coarse_terms[-1, -1:], fine_terms[-1, -1:])
+  audio = _harmonic_audio(consts, phases, f0_prev, f0_delta, amplitudes_prev,
+                          amplitudes)
+  return tf.reshape(audio, [-1]), end_phase
+
+
 def render_hops(config: SynthConfig,
                 f0_hz: tf.Tensor,
                 amplitudes: tf.Tensor,
@@ -419,7 +467,7 @@ def render_hops(config: SynthConfig,
                 noise_magnitudes: tf.Tensor,
                 noise: tf.Tensor,
                 state: tf.Tensor,
-                consts: _Constants = None) -> Dict[Text, tf.Tensor]:
+                consts: Constants = None) -> Dict[Text, tf.Tensor]:
   """Renders one hop per frame of controls, continuing from `state`.
 
   Args:
@@ -436,34 +484,17 @@ def render_hops(config: SynthConfig,
   Returns:
     Dict of 'harmonic' and 'noise' audio [T * hop_size] and the new 'state'.
   """
-  consts = consts or _Constants(config)
+  consts = consts or Constants(config)
   previous = _unpack_state(config, state)
   f0_hz = tf.reshape(f0_hz, [-1, 1])
-  distribution = core.normalize_harmonics(
-      harmonic_distribution[tf.newaxis], f0_hz[tf.newaxis],
-      config.sample_rate)[0]
-  harmonic_amplitudes = tf.reshape(amplitudes, [-1, 1]) * distribution
-  f0_prev = tf.concat([previous['f0_hz'][tf.newaxis], f0_hz[:-1]], axis=0)
-  amplitudes_prev = tf.concat([previous['harmonic_amplitudes'][tf.newaxis],
-                               harmonic_amplitudes[:-1]], axis=0)
-  f0_delta = f0_hz - f0_prev
+  amplitudes = harmonic_amplitudes(config, amplitudes, harmonic_distribution,
+                                   f0_hz)
+  harmonic, end_phase = harmonic_hops(
+      consts, f0_hz, amplitudes, previous['f0_hz'],
+      previous['harmonic_amplitudes'],
+      (previous['phase'][:1], previous['phase'][1:]))
 
-  n_frames = f0_hz.shape[0]
-  coarse_terms, fine_terms = _phase_terms(consts, f0_prev, f0_delta)
-  coarse, fine = previous['phase'][:1], previous['phase'][1:]
-  if n_frames == 1:
-    starts = coarse[tf.newaxis], fine[tf.newaxis]
-  else:
-    starts = _chunk_start_phases(consts, coarse, fine, coarse_terms[:, -1:],
-                                 fine_terms[:, -1:])
-  phases = _to_cycles(consts, *starts, coarse_terms, fine_terms)
-  end_phase = _advance(consts, starts[0][-1], starts[1][-1],
-                       coarse_terms[-1, -1:], fine_terms[-1, -1:])
-  harmonic = _harmonic_audio(consts, phases, f0_prev, f0_delta,
-                             amplitudes_prev, harmonic_amplitudes)
-
-  filtered = _overlap_add(_filter_noise_blocks(consts, noise,
-                                               noise_magnitudes),
+  filtered = _overlap_add(noise_blocks(consts, noise, noise_magnitudes),
                           config.hop_size)
   # `previous['noise'][0]` sits at `noise_offset` from this call's first
   # block; output the first T hops from there, keep the rest.
@@ -472,12 +503,11 @@ def render_hops(config: SynthConfig,
   pending = previous['noise']
   buffer = (tf.pad(pending, [[0, buffer_size - pending.shape[0]]]) +
             tf.pad(filtered, [[offset, 0]]))
-  n_samples = n_frames * config.hop_size
+  n_samples = int(f0_hz.shape[0]) * config.hop_size
   new_state = tf.concat([
-      end_phase[0], end_phase[1], f0_hz[-1], harmonic_amplitudes[-1],
+      end_phase[0], end_phase[1], f0_hz[-1], amplitudes[-1],
       buffer[n_samples:n_samples + pending.shape[0]]], axis=0)
-  return {'harmonic': tf.reshape(harmonic, [-1]),
-          'noise': buffer[:n_samples],
+  return {'harmonic': harmonic, 'noise': buffer[:n_samples],
           'state': new_state}
 
 
@@ -492,7 +522,7 @@ def synth_function(config: SynthConfig, n_frames: int = 1
   if int(n_frames) != n_frames or n_frames < 1:
     raise ValueError(f'Received an invalid value for `n_frames`, expected a '
                      f'positive integer. Received: n_frames={n_frames!r}')
-  consts = _Constants(config)
+  consts = Constants(config)
   spec = lambda shape, name: tf.TensorSpec(shape, tf.float32, name=name)
 
   @tf.function(input_signature=[

@@ -28,7 +28,7 @@ def _controls(n_frames, seed=0, jumps=True):
 
 def _stream(config, f0, amps, hd, mags, noise, state=None, frames=1):
   """Renders `frames` frames per call; returns audio parts and final state."""
-  consts = ss._Constants(config)
+  consts = ss.Constants(config)
   render = tf.function(lambda *args: ss.render_hops(config, *args,
                                                     consts=consts))
   if state is None:
@@ -98,7 +98,7 @@ def float64_oscillator_phase():
 def test_vst_hop_matches_core_streaming_harmonic_synthesis():
   f0, amps, hd, _, _ = _controls(30)
   config = ss.SynthConfig(alignment='vst')
-  consts = ss._Constants(config)
+  consts = ss.Constants(config)
   state = config.initial_state(f0[0])
   zeros = np.zeros((1, HOP), np.float32)
   cycles = lambda state: (state[0] + state[1]) / SR
