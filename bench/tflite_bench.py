@@ -34,7 +34,8 @@ TESTS_DIR = pathlib.Path(__file__).resolve().parents[1] / 'tests'
 
 
 def build_bundles(root: pathlib.Path):
-  """float32 and float16 bundles of the tests' stand-in decoder."""
+  """float32 and float16 bundles of a vst.gin RnnFcDecoder (random weights,
+  built by the tests' helper)."""
   sys.path.insert(0, str(TESTS_DIR))
   import export_testing  # pylint: disable=g-import-not-at-top
   return {q or 'float32': export_testing.build_bundle(root / str(q),

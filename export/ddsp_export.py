@@ -102,12 +102,18 @@ def get_data_provider(dataset_path, model_path):
   operative config.
 
   Raises:
+    FileNotFoundError: `dataset_path` matches no files.
     ValueError: Neither is available.
   """
   from ddsp.export import inference  # pylint: disable=g-import-not-at-top
   from ddsp.training import data  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   if dataset_path:
-    return data.TFRecordProvider(os.path.expanduser(dataset_path))
+    dataset_path = os.path.expanduser(dataset_path)
+    if not tf.io.gfile.glob(dataset_path):
+      raise FileNotFoundError(f'--dataset_path {dataset_path} matches no '
+                              f'files.')
+    return data.TFRecordProvider(dataset_path)
   inference.parse_operative_config(model_path)
   try:
     with gin.unlock_config():
