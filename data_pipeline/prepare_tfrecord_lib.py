@@ -3,42 +3,45 @@
 The chain of transforms (`prepare_tfrecord` builds it):
 
   ListFiles -> LoadAudio -> ChunkAudio -> ComputeFeatures -> SplitExamples
-    -> SpillToTempFiles -> [Partition train/eval] -> Reshuffle -> ReadSpilled
-    -> WriteToTFRecord
+    -> ToTFExample -> SpillToTempFiles -> [Partition train/eval]
+    -> Reshuffle -> ReadSpilled -> WriteToTFRecord
   failures of LoadAudio and ComputeFeatures -> ToJsonLines -> WriteToText
 
+* Settings are checked before anything runs (`check_settings`): feature
+  rates that do not give whole frames, an output path that is a directory
+  or not writable, missing CREPE weights and misspelt Beam options stop the
+  run at once with the cause and the fix.
 * Audio is decoded once (`ddsp.audio_io`: any libsndfile format, any rate,
   stereo downmixed by channel mean) and resampled with soxr to `sample_rate`
   (`audio`) and to 16 kHz (`audio_16k`, the rate of every feature).
-* Long files are cut into `chunk_secs` chunks (the last one zero-padded, as in
-  ddsp 3.7.0); f0/confidence (CREPE) and loudness are computed on whole
-  chunks, then every chunk is cut into `example_secs` windows every
-  `hop_secs`. Windows that lie entirely inside the zero padding of the last
-  chunk hold none of the file's audio and are dropped.
+* Long files are cut into `chunk_secs` chunks and the remainder joins the
+  last chunk; nothing is zero-padded, so CREPE and loudness run on real audio
+  only (ddsp 3.7.0 padded a 5 s file to a 20 s chunk). f0/confidence (CREPE)
+  and loudness are computed per chunk, then every chunk is cut into
+  `example_secs` windows every `hop_secs` (`ddsp.dataset_schema` gives the
+  lengths, shared with `TFRecordProvider`).
 * Bad input never stops the job: a file that cannot be decoded, holds no
   samples, is shorter than `example_secs`, or whose features fail goes to the
   dead-letter file `failed-<name>.jsonl` next to the output
   (`{"path": ..., "reason": ...}` per line) and is counted. Digital silence is
-  kept (its frames come out unvoiced, at the -80 dB loudness floor) and
-  counted as `silent-files`.
-* Memory does not grow with the dataset: examples are appended to temporary
-  files as they are made and only (file, offset, length) pointers are
-  shuffled, so even Beam's in-memory DirectRunner holds pointers, not audio.
-* Output shards appear whole or not at all (Beam writes them to a temporary
-  directory and renames them), as do the dead-letter file and the dataset
-  statistics pickle (`dataset_statistics-<name>.pkl`, train split). Side
-  files are named with a prefix so that a reading pattern like
+  kept (its frames come out unvoiced, at the -80 dB loudness floor).
+* Memory does not grow with the dataset (see `records`).
+* Outputs appear whole or not at all, and replace those of an earlier run
+  at the same path (see `outputs`); a metadata record
+  `schema-<name>.json` and the dataset statistics
+  `dataset_statistics-<name>.pkl` (train split) are written next to them.
+  Side files are named with a prefix so that a reading pattern like
   `train.tfrecord*` never matches them.
 """
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
 import os
 import pickle
 import time
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
-import uuid
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -46,21 +49,31 @@ from apache_beam.metrics.metric import MetricsFilter
 import numpy as np
 
 from ddsp import audio_io
+from ddsp import crepe
+from ddsp import dataset_schema
+from ddsp import file_io
 from ddsp import spectral_ops
-from ddsp.training import data
-from ddsp.training import postprocessing
+from ddsp import validation
+from ddsp.data_pipeline import options
+from ddsp.data_pipeline import outputs
+from ddsp.data_pipeline import records
+from ddsp.data_pipeline.outputs import shard_pattern
+from ddsp.data_pipeline.outputs import side_file_path
+from ddsp.data_pipeline.records import to_tf_example
 
-CREPE_MODELS = ('tiny', 'small', 'medium', 'large', 'full')
-# Rate of `audio_16k` and of every feature computation.
-FEATURE_SAMPLE_RATE = 16000
+CREPE_MODELS = crepe.MODEL_CAPACITIES
+FEATURE_SAMPLE_RATE = dataset_schema.FEATURE_SAMPLE_RATE
 # FFT size of the loudness feature (samples at 16 kHz).
 LOUDNESS_N_FFT = 512
+METRICS_NAMESPACE = records.METRICS_NAMESPACE
+with_default_parallelism = options.with_default_parallelism
 
-METRICS_NAMESPACE = 'prepare-tfrecord'
 _FAILED = 'failed'
 _LOG = logging.getLogger(__name__)
-_AUDIO_KEYS = ('audio', 'audio_16k')
-_FEATURE_KEYS = ('f0_hz', 'f0_confidence', 'loudness_db')
+
+
+class PrepareError(ValueError):
+  """A run finished but its result is unusable (e.g. an empty eval split)."""
 
 
 @dataclasses.dataclass
@@ -72,8 +85,7 @@ class AudioPiece:
     features: 'audio' [n_samples at sample_rate], 'audio_16k' [n_samples at
       16 kHz] and, once computed, 'f0_hz', 'f0_confidence', 'loudness_db'
       [n_frames].
-    audio_secs: Seconds of the file's own audio in this piece (the rest of
-      a final chunk is zero padding).
+    audio_secs: Seconds of audio in this piece.
     index: Chunk number within the file (0 for whole files).
     n_pieces: Number of chunks the file was cut into.
   """
@@ -105,6 +117,9 @@ class PrepareSummary:
     wall_secs: Wall-clock seconds of the whole run.
     failed_path: The dead-letter JSONL file.
     statistics_path: The dataset statistics pickle, or None if not computed.
+    file_patterns: Reading pattern of each output ('all', or 'train' and
+      'eval'), e.g. for `TFRecordProvider.file_pattern`.
+    metadata_path: The schema record written next to the shards.
   """
   files_ok: int
   files_failed: int
@@ -114,6 +129,8 @@ class PrepareSummary:
   wall_secs: float
   failed_path: str
   statistics_path: Optional[str]
+  file_patterns: Dict[str, str] = dataclasses.field(default_factory=dict)
+  metadata_path: Optional[str] = None
 
   @property
   def realtime_factor(self) -> float:
@@ -130,55 +147,62 @@ class PrepareSummary:
             f'wall time ({self.realtime_factor:.2f} audio s per wall s)')
 
 
-def _counter(name: str) -> Any:
-  return beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
-
-
-def side_file_path(output_tfrecord_path: str, kind: str, extension: str) -> str:
-  """`<dir>/<kind>-<basename><extension>`: never matched by `<output>*`."""
-  directory, basename = os.path.split(output_tfrecord_path)
-  return os.path.join(directory, f'{kind}-{basename}{extension}')
-
-
 # ------------------------------------------------------------------------------
 # Stages: small functions and DoFns, one per named transform
 # ------------------------------------------------------------------------------
 def _open(path: str) -> audio_io.AudioSource:
   """Local paths go to libsndfile directly; other URLs through Beam's I/O."""
-  if '://' not in path:
+  if not file_io.is_url(path):
     return path
   return FileSystems.open(path)
+
+
+def _report(line: str) -> None:
+  """One line of progress on stdout (the CLI's one line per file)."""
+  print(f'ddsp_prepare_tfrecord: {line}', flush=True)
 
 
 class LoadAudioFn(beam.DoFn):
   """Decodes a file to `audio` at `sample_rate` and `audio_16k`.
 
   Outputs an `AudioPiece`, or a dead-letter record on the 'failed' tag for
-  files that cannot be loaded or are shorter than `min_secs`.
+  files that cannot be loaded or are shorter than `min_secs`. With
+  `progress`, prints one line per file.
   """
 
-  def __init__(self, sample_rate: int, min_secs: float):
+  def __init__(self, sample_rate: int, min_secs: float,
+               progress: bool = False):
     self._sample_rate = sample_rate
     self._min_secs = min_secs
+    self._progress = progress
+
+  def _fail(self, path: str, reason: str) -> beam.pvalue.TaggedOutput:
+    if self._progress:
+      _report(f'{path}: skipped, {reason}')
+    return _failure(path, reason, 'files-failed')
 
   def process(self, path: str) -> Iterator[Any]:
     try:
       audio, file_rate = audio_io.read_audio(_open(path))
     except audio_io.AudioLoadError as e:
-      yield _failure(path, e.reason, 'files-failed')
+      yield self._fail(path, e.reason)
       return
     secs = audio.shape[0] / file_rate
     if secs < self._min_secs:
-      yield _failure(path, f'too short: {secs:.2f} s < example_secs '
-                     f'{self._min_secs:g} s', 'files-failed')
+      yield self._fail(path, f'too short: {secs:.2f} s < example_secs '
+                       f'{self._min_secs:g} s')
       return
-    if not np.any(audio):
+    silent = not np.any(audio)
+    if silent:
       _LOG.warning('%s is digital silence; kept (unvoiced, loudness at the '
-                      'floor).', path)
-      _counter('silent-files').inc()
+                   'floor).', path)
+      records.counter('silent-files').inc()
+    if self._progress:
+      _report(f'{path}: {secs:.2f} s at {file_rate} Hz'
+              f'{" (digital silence)" if silent else ""}')
     _LOG.info('Loaded %s: %.2f s at %d Hz.', path, secs, file_rate)
-    _counter('load-audio').inc()
-    _counter('audio-ms').inc(int(round(secs * 1000)))
+    records.counter('load-audio').inc()
+    records.counter('audio-ms').inc(int(round(secs * 1000)))
     features = {
         'audio': audio_io.resample(audio, file_rate, self._sample_rate),
         'audio_16k': audio_io.resample(audio, file_rate, FEATURE_SAMPLE_RATE),
@@ -190,31 +214,33 @@ def _failure(path: str, reason: str,
              counter_name: str) -> beam.pvalue.TaggedOutput:
   """A dead-letter record on the 'failed' output, logged and counted."""
   _LOG.warning('Skipping %s: %s', path, reason)
-  _counter(counter_name).inc()
+  records.counter(counter_name).inc()
   return beam.pvalue.TaggedOutput(_FAILED, {'path': path, 'reason': reason})
 
 
 def chunk_audio(piece: AudioPiece, sample_rate: int,
                 chunk_secs: float) -> Iterator[AudioPiece]:
-  """Cuts a file into `chunk_secs` chunks, zero-padding the last one.
+  """Cuts a file into `chunk_secs` chunks without padding.
 
-  The chunk count comes from `audio_16k`; `audio` is cut into as many chunks.
+  A file of n full chunks and a remainder gives n chunks, the last one
+  holding the remainder too (so no audio is lost and nothing is padded); a
+  file shorter than one chunk stays whole. Chunk boundaries fall on the
+  same instants at both rates (`check_settings` makes chunk_secs whole
+  samples at each).
   """
-  chunk_16k = int(chunk_secs * FEATURE_SAMPLE_RATE)
-  n_chunks, _ = spectral_ops.get_framed_lengths(
-      piece.features['audio_16k'].shape[0], chunk_16k, chunk_16k, 'same')
-  chunked = {}
-  for key, rate in (('audio', sample_rate),
-                    ('audio_16k', FEATURE_SAMPLE_RATE)):
-    chunk_length = int(chunk_secs * rate)
-    x = piece.features[key][:n_chunks * chunk_length]
-    x = np.pad(x, (0, n_chunks * chunk_length - x.shape[0]))
-    chunked[key] = x.reshape(n_chunks, chunk_length)
+  n_16k = piece.features['audio_16k'].shape[0]
+  n_chunks = max(1, n_16k // int(round(chunk_secs * FEATURE_SAMPLE_RATE)))
+  rates = {'audio': sample_rate, 'audio_16k': FEATURE_SAMPLE_RATE}
   for i in range(n_chunks):
+    features = {}
+    for key, rate in rates.items():
+      chunk_length = int(round(chunk_secs * rate))
+      end = (i + 1) * chunk_length if i < n_chunks - 1 else None
+      features[key] = piece.features[key][i * chunk_length:end]
     yield AudioPiece(
         path=piece.path,
-        features={key: chunked[key][i] for key in _AUDIO_KEYS},
-        audio_secs=min(chunk_secs, piece.audio_secs - i * chunk_secs),
+        features=features,
+        audio_secs=features['audio_16k'].shape[0] / FEATURE_SAMPLE_RATE,
         index=i,
         n_pieces=n_chunks)
 
@@ -267,46 +293,31 @@ class ComputeFeaturesFn(beam.DoFn):
     features['f0_confidence'] = np.asarray(f0_confidence, np.float32)
     features['loudness_db'] = np.asarray(loudness_db, np.float32)
     secs = time.perf_counter() - start
-    _LOG.info('Features for %s: %.1f s of audio in %.1f s (%.1fx real '
-                 'time).', piece.describe(), audio_16k.shape[0] /
-                 FEATURE_SAMPLE_RATE, secs,
-                 audio_16k.shape[0] / FEATURE_SAMPLE_RATE / max(secs, 1e-9))
+    _LOG.info('Features for %s: %.1f s of audio in %.1f s (%.1fx real time).',
+              piece.describe(), piece.audio_secs, secs,
+              piece.audio_secs / max(secs, 1e-9))
     yield dataclasses.replace(piece, features=features)
 
 
-def _window(x: np.ndarray, window: int, hop: int) -> List[np.ndarray]:
-  """Frames a sequence without end padding (partial tail windows dropped)."""
-  n_windows, _ = spectral_ops.get_framed_lengths(x.shape[0], window, hop,
-                                                 'valid')
-  return [x[i * hop:i * hop + window] for i in range(max(n_windows, 0))]
-
-
-def split_example(piece: AudioPiece, sample_rate: int, frame_rate: int,
-                  example_secs: float, hop_secs: float,
-                  center: bool) -> Iterator[Tuple[str, Dict[str, np.ndarray]]]:
+def split_example(piece: AudioPiece, schema: dataset_schema.ExampleSchema,
+                  hop_secs: float
+                  ) -> Iterator[Tuple[str, Dict[str, np.ndarray]]]:
   """Cuts a piece into `example_secs` windows every `hop_secs`.
 
-  Audio windows hold `example_secs * rate` samples; feature windows
-  `example_secs * frame_rate` frames (+1 when `center`). Windows starting at
-  or after the end of the file's own audio (in the zero padding of a last
-  chunk) are dropped.
+  Window lengths are `schema.lengths()` (those `TFRecordProvider` reads);
+  windows that would run past the end of the piece are dropped.
 
   Yields:
     (piece_key, example) pairs; all examples of a piece share its key.
   """
-  rates = {'audio': sample_rate, 'audio_16k': FEATURE_SAMPLE_RATE}
   windows = {}
   for key, sequence in piece.features.items():
-    rate = rates.get(key, frame_rate)
-    extra_frame = int(center and key in _FEATURE_KEYS)
-    windows[key] = _window(sequence, int(example_secs * rate) + extra_frame,
-                           int(hop_secs * rate))
-  n_examples = min(len(w) for w in windows.values())
-  n_kept = sum(1 for i in range(n_examples) if i * hop_secs < piece.audio_secs)
-  if n_kept < n_examples:
-    _counter('padding-windows-dropped').inc(n_examples - n_kept)
+    length, hop = schema.window(key, hop_secs)
+    n_windows = max(0, (sequence.shape[0] - length) // hop + 1)
+    windows[key] = [sequence[i * hop:i * hop + length]
+                    for i in range(n_windows)]
   key = piece_key(piece)
-  for i in range(n_kept):
+  for i in range(min(len(w) for w in windows.values())):
     yield key, {k: w[i] for k, w in windows.items()}
 
 
@@ -316,115 +327,17 @@ def piece_key(piece: AudioPiece) -> str:
                          digest_size=16).hexdigest()
 
 
-def _varint(value: int) -> bytes:
-  """Protocol-buffer base-128 varint."""
-  out = bytearray()
-  while value > 0x7F:
-    out.append(value & 0x7F | 0x80)
-    value >>= 7
-  out.append(value)
-  return bytes(out)
-
-
-def _length_delimited(field_number: int, payload: bytes) -> bytes:
-  """A protocol-buffer field of wire type 2 (bytes, string or message)."""
-  return _varint(field_number << 3 | 2) + _varint(len(payload)) + payload
-
-
-def to_tf_example(features: Dict[str, np.ndarray]) -> bytes:
-  """Serializes float features as a `tf.train.Example` of FloatLists.
-
-  The wire format is written directly: `Example.features` (1) ->
-  `Features.feature` map entries (1: key, 2: value) -> `Feature.float_list`
-  (2) -> packed `FloatList.value` (1) as little-endian float32. Building
-  `tf.train.FloatList` from Python instead costs ~40 ms per 4 s example,
-  as much as every other step of the pipeline except CREPE together.
-  """
-  entries = b''.join(
-      _length_delimited(1, _length_delimited(1, key.encode()) +
-                        _length_delimited(2, _length_delimited(
-                            2, _length_delimited(
-                                1, np.asarray(value, '<f4').tobytes()))))
-      for key, value in features.items())
-  return _length_delimited(1, entries)
-
-
-class SpillToTempFilesFn(beam.DoFn):
-  """Appends records to one temporary file per bundle.
-
-  Emits `(key, (file, offset, length))`: shuffling these pointers instead of
-  the records keeps the runner's memory independent of the dataset size.
-  """
-
-  def __init__(self, temp_dir: str):
-    self._temp_dir = temp_dir
-
-  def start_bundle(self):
-    self._path = FileSystems.join(self._temp_dir, uuid.uuid4().hex)
-    self._file = None
-    self._offset = 0
-
-  def process(self, keyed_record: Tuple[str, bytes]) -> Iterator[Any]:
-    key, record = keyed_record
-    if self._file is None:
-      self._file = FileSystems.create(self._path)
-    self._file.write(record)
-    yield key, (self._path, self._offset, len(record))
-    self._offset += len(record)
-
-  def finish_bundle(self):
-    if self._file is not None:
-      self._file.close()
-
-
-class ReadSpilledFn(beam.DoFn):
-  """Reads back records written by `SpillToTempFilesFn` and counts them."""
-
-  _MAX_OPEN_FILES = 64
-
-  def __init__(self, counter_name: str):
-    self._counter_name = counter_name
-
-  def start_bundle(self):
-    self._files = {}
-
-  def process(self, pointer: Tuple[str, int, int]) -> Iterator[bytes]:
-    path, offset, length = pointer
-    if path not in self._files:
-      if len(self._files) >= self._MAX_OPEN_FILES:
-        self.finish_bundle()
-        self._files = {}
-      self._files[path] = FileSystems.open(path)
-    spill_file = self._files[path]
-    spill_file.seek(offset)
-    _counter(self._counter_name).inc()
-    yield spill_file.read(length)
-
-  def finish_bundle(self):
-    for spill_file in self._files.values():
-      spill_file.close()
-
-
-class WriteShuffledTFRecord(beam.PTransform):
-  """Shuffles spilled-record pointers and writes the records as TFRecords."""
-
-  def __init__(self, path: str, num_shards: Optional[int], counter_name: str):
-    super().__init__()
-    self._path = path
-    self._num_shards = num_shards
-    self._counter_name = counter_name
-
-  def expand(self, pointers):
-    return (pointers
-            | 'Reshuffle' >> beam.Reshuffle()
-            | 'ReadSpilled' >> beam.ParDo(ReadSpilledFn(self._counter_name))
-            | 'WriteToTFRecord' >> beam.io.WriteToTFRecord(
-                self._path, num_shards=self._num_shards or 0))
-
-
 def _eval_keys(keys: List[str], eval_split_fraction: float) -> frozenset:
-  """The first `int(n * fraction)` piece keys in sorted (hash) order."""
-  return frozenset(sorted(keys)[:int(len(keys) * eval_split_fraction)])
+  """Piece keys of the eval split: a fraction of the sorted (hash) keys.
+
+  At least one piece goes to eval and one to train whenever there are two
+  or more pieces (ddsp 3.7.0's `int(n * fraction)` gave small datasets no
+  eval data at all); a single piece stays in train.
+  """
+  n_eval = int(len(keys) * eval_split_fraction)
+  if len(keys) >= 2:
+    n_eval = min(max(n_eval, 1), len(keys) - 1)
+  return frozenset(sorted(keys)[:n_eval])
 
 
 def _whole_piece(piece: AudioPiece) -> Tuple[str, Dict[str, np.ndarray]]:
@@ -442,68 +355,57 @@ def _in_train_split(keyed_pointer: Tuple[str, Any], n_partitions: int,
 
 
 # ------------------------------------------------------------------------------
-# Pipeline
+# Settings
 # ------------------------------------------------------------------------------
-def parse_pipeline_options(
-    pipeline_options: Union[str, Sequence[str], None]
-) -> beam.options.pipeline_options.PipelineOptions:
-  """Builds Beam options from a comma-separated string or a list of flags.
+def check_settings(input_audio_paths: Sequence[str],
+                   output_tfrecord_path: str,
+                   sample_rate: int = 16000,
+                   frame_rate: int = 250,
+                   example_secs: float = 4,
+                   hop_secs: float = 1,
+                   eval_split_fraction: float = 0.0,
+                   chunk_secs: float = 20.0,
+                   center: bool = False,
+                   pipeline_options: options.PipelineOptionsArg = '',
+                   crepe_model: str = 'full'
+                   ) -> dataset_schema.ExampleSchema:
+  """Checks every setting of `prepare_tfrecord` before anything runs.
 
-  Empty strings are dropped (Beam rejects them). Without a `--runner`, Beam's
-  DirectRunner is used.
+  Returns:
+    The example schema of the output.
+
+  Raises:
+    ParameterError: for invalid arguments, frame rates or durations that do
+      not give whole samples and frames, an unusable output path, or unknown
+      Beam options; each message names the setting and the fix.
+    FileNotFoundError: if the CREPE weights of `crepe_model` are missing.
   """
-  return beam.options.pipeline_options.PipelineOptions(
-      _option_list(pipeline_options))
-
-
-def _option_list(pipeline_options: Union[str, Sequence[str], None]
-                 ) -> List[str]:
-  if isinstance(pipeline_options, str):
-    pipeline_options = pipeline_options.split(',')
-  return [flag.strip() for flag in pipeline_options or () if flag.strip()]
-
-
-def shard_pattern(prefix: str) -> str:
-  """Glob of the shards Beam writes for `prefix` (`-SSSSS-of-NNNNN`)."""
-  return f'{prefix}-?????-of-?????'
-
-
-def _warn_about_existing_shards(prefixes: Sequence[str]) -> None:
-  existing = [metadata.path
-              for match in FileSystems.match([shard_pattern(p)
-                                              for p in prefixes])
-              for metadata in match.metadata_list]
-  if existing:
-    _LOG.warning(
-        '%d shard(s) from an earlier run already exist (e.g. %s); shards with '
-        'the same names will be replaced, others would be read together with '
-        'this run\'s output. Delete them or choose another '
-        'output_tfrecord_path.', len(existing), existing[0])
-
-
-def with_default_parallelism(
-    pipeline_options: Union[str, Sequence[str], None]) -> List[str]:
-  """Adds one DirectRunner worker process per CPU core unless told otherwise.
-
-  Options that name another runner, or already set `--direct_num_workers`,
-  are returned unchanged (as a list without empty entries).
-  """
-  given = _option_list(pipeline_options)
-  runner = parse_pipeline_options(given).get_all_options()['runner']
-  if runner not in (None, 'DirectRunner', 'direct'):
-    return given
-  if any(flag.startswith('--direct_num_workers') for flag in given):
-    return given
-  return given + [f'--direct_num_workers={os.cpu_count() or 1}',
-                  '--direct_running_mode=multi_processing']
-
-
-def _write_atomically(path: str, payload: bytes) -> None:
-  """Writes a file under a temporary name, then renames it into place."""
-  temp_path = f'{path}.tmp-{uuid.uuid4().hex}'
-  with FileSystems.create(temp_path) as f:
-    f.write(payload)
-  FileSystems.rename([temp_path], [path])
+  if not input_audio_paths:
+    raise validation.ParameterError('No input audio files were given.')
+  validation.one_of(crepe_model, 'crepe_model', CREPE_MODELS)
+  validation.number_in_range(eval_split_fraction, 'eval_split_fraction', 0.0,
+                             1.0)
+  schema = dataset_schema.ExampleSchema(example_secs or 0, sample_rate,
+                                        frame_rate or 0, bool(center))
+  if example_secs:
+    validation.positive_number(hop_secs, 'hop_secs')
+    for key in schema.keys:
+      schema.window(key, hop_secs)
+  if chunk_secs:
+    validation.positive_number(chunk_secs, 'chunk_secs')
+    for key in dataset_schema.AUDIO_KEYS:
+      validation.whole_count(chunk_secs, schema.rate(key), 'chunk_secs',
+                             schema.rate_name(key))
+    if example_secs and chunk_secs < example_secs:
+      raise validation.ParameterError(
+          f'chunk_secs={chunk_secs:g} is shorter than example_secs='
+          f'{example_secs:g}: no chunk could hold an example. Use a '
+          'chunk_secs of at least example_secs (or 0 for whole files).')
+  outputs.check_output_path(output_tfrecord_path)
+  options.parse(pipeline_options)
+  if frame_rate:
+    crepe.weights_path(crepe_model)
+  return schema
 
 
 def _counter_values(result: beam.runners.runner.PipelineResult
@@ -521,117 +423,59 @@ def _counter_values(result: beam.runners.runner.PipelineResult
 
 
 def _save_dataset_statistics(train_pattern: str, stats_path: str,
-                             example_secs: float, sample_rate: int,
-                             frame_rate: int, center: bool) -> Optional[str]:
+                             schema: dataset_schema.ExampleSchema
+                             ) -> Optional[str]:
   """Computes and pickles the train split's statistics; returns the path."""
-  provider = data.TFRecordProvider(train_pattern, example_secs=example_secs,
-                                   sample_rate=sample_rate,
-                                   frame_rate=frame_rate, centered=center)
+  from ddsp.training import data  # pylint: disable=g-import-not-at-top
+  from ddsp.training import postprocessing  # pylint: disable=g-import-not-at-top
+  provider = data.TFRecordProvider(
+      train_pattern, example_secs=schema.example_secs,
+      sample_rate=schema.sample_rate, frame_rate=schema.frame_rate,
+      centered=schema.centered)
   try:
     stats = postprocessing.compute_dataset_statistics(provider, batch_size=64)
   except ValueError as e:
     _LOG.warning('Dataset statistics not saved: %s', e)
     return None
-  _write_atomically(stats_path, pickle.dumps(stats))
+  file_io.write_bytes(stats_path, pickle.dumps(stats))
   _LOG.info('Saved dataset statistics to %s.', stats_path)
   return stats_path
 
 
-def prepare_tfrecord(input_audio_paths: Sequence[str],
-                     output_tfrecord_path: str,
-                     num_shards: Optional[int] = None,
-                     sample_rate: int = 16000,
-                     frame_rate: int = 250,
-                     example_secs: float = 4,
-                     hop_secs: float = 1,
-                     eval_split_fraction: float = 0.0,
-                     chunk_secs: float = 20.0,
-                     center: bool = False,
-                     viterbi: bool = True,
-                     pipeline_options: Union[str, Sequence[str]] = '',
-                     crepe_model: str = 'full') -> PrepareSummary:
-  """Prepares a TFRecord dataset of training examples from audio files.
-
-  Args:
-    input_audio_paths: Audio files (local paths or URLs Beam can read).
-    output_tfrecord_path: Output prefix; shards are
-      `<prefix>-SSSSS-of-NNNNN`, or `<prefix>-train-...` and
-      `<prefix>-eval-...` with an eval split.
-    num_shards: Shards per output; None lets Beam decide.
-    sample_rate: Rate of the `audio` feature in Hz (`audio_16k` and all
-      features are at 16 kHz).
-    frame_rate: Feature frames per second; 0 or None writes audio only.
-    example_secs: Example length in seconds; 0 or None writes whole files
-      (or chunks).
-    hop_secs: Seconds between the starts of consecutive examples.
-    eval_split_fraction: Fraction of chunks (whole files without chunking)
-      that go to the eval output; 0 writes a single output.
-    chunk_secs: Files are cut into chunks of this many seconds before
-      features are computed (the last chunk zero-padded); 0 or None computes
-      features on whole files.
-    center: Centred feature frames (`example_secs * frame_rate + 1` frames
-      per example) instead of 'same' framing.
-    viterbi: Viterbi decoding of the CREPE pitch.
-    pipeline_options: Beam flags, comma-separated or a list, e.g.
-      '--runner=DirectRunner,--direct_num_workers=2,'
-      '--direct_running_mode=multi_processing'. Empty is fine.
-    crepe_model: CREPE capacity: 'tiny', 'small', 'medium', 'large' or
-      'full'.
-
-  Returns:
-    A `PrepareSummary` of the run.
-
-  Raises:
-    ValueError: for invalid arguments (before anything runs).
-  """
-  if crepe_model not in CREPE_MODELS:
-    raise ValueError(f'Received an invalid value for `crepe_model`, expected '
-                     f'one of {CREPE_MODELS}. Received: crepe_model='
-                     f'{crepe_model!r}')
-  if example_secs and hop_secs <= 0:
-    raise ValueError(f'hop_secs must be positive; received {hop_secs}.')
-  if not 0.0 <= eval_split_fraction < 1.0:
-    raise ValueError('eval_split_fraction must be in [0, 1); received '
-                     f'{eval_split_fraction}.')
-  if not input_audio_paths:
-    raise ValueError('No input audio files were given.')
-  start = time.perf_counter()
-  output_dir = os.path.dirname(output_tfrecord_path)
-  failed_path = side_file_path(output_tfrecord_path, 'failed', '.jsonl')
-  temp_dir = FileSystems.join(output_dir or '.',
-                              f'.ddsp-prepare-temp-{uuid.uuid4().hex}')
-  if eval_split_fraction:
-    splits = {'train': f'{output_tfrecord_path}-train',
-              'eval': f'{output_tfrecord_path}-eval'}
-  else:
-    splits = {'all': output_tfrecord_path}
-  _warn_about_existing_shards(list(splits.values()))
-
-  pipeline = beam.Pipeline(options=parse_pipeline_options(pipeline_options))
+# ------------------------------------------------------------------------------
+# Pipeline
+# ------------------------------------------------------------------------------
+def _build(pipeline: beam.Pipeline, input_audio_paths: Sequence[str],
+           run_prefixes: Dict[str, str], failed_path: str, spill_dir: str,
+           schema: dataset_schema.ExampleSchema, num_shards: Optional[int],
+           hop_secs: float, eval_split_fraction: float, chunk_secs: float,
+           viterbi: bool, crepe_model: str, progress: bool) -> None:
+  """Adds the transforms of `prepare_tfrecord` to `pipeline`."""
   loaded = (pipeline
             | 'ListFiles' >> beam.Create(list(input_audio_paths))
             | 'LoadAudio' >> beam.ParDo(
-                LoadAudioFn(sample_rate, example_secs or 0)).with_outputs(
-                    _FAILED, main='ok'))
+                LoadAudioFn(schema.sample_rate, schema.example_secs,
+                            progress)).with_outputs(_FAILED, main='ok'))
   failures = [loaded[_FAILED]]
   pieces = loaded.ok
   if chunk_secs:
-    pieces = pieces | 'ChunkAudio' >> beam.FlatMap(chunk_audio, sample_rate,
-                                                   chunk_secs)
-  if frame_rate:
+    pieces = pieces | 'ChunkAudio' >> beam.FlatMap(
+        chunk_audio, schema.sample_rate, chunk_secs)
+  if schema.frame_rate:
     with_features = pieces | 'ComputeFeatures' >> beam.ParDo(
-        ComputeFeaturesFn(frame_rate, center, viterbi, crepe_model)
-    ).with_outputs(_FAILED, main='ok')
+        ComputeFeaturesFn(schema.frame_rate, schema.centered, viterbi,
+                          crepe_model)).with_outputs(_FAILED, main='ok')
     failures.append(with_features[_FAILED])
     pieces = with_features.ok
-  if example_secs:
+  if schema.example_secs:
     examples = pieces | 'SplitExamples' >> beam.FlatMap(
-        split_example, sample_rate, frame_rate, example_secs, hop_secs, center)
+        split_example, schema, hop_secs)
   else:
     examples = pieces | 'WholeExamples' >> beam.Map(_whole_piece)
   pointers = (examples
               | 'ToTFExample' >> beam.MapTuple(_serialize)
-              | 'SpillToTempFiles' >> beam.ParDo(SpillToTempFilesFn(temp_dir)))
+              | 'SpillToTempFiles' >> beam.ParDo(
+                  records.SpillToTempFilesFn(spill_dir)))
   if eval_split_fraction:
     eval_keys = (pointers
                  | 'PieceKeys' >> beam.Keys()
@@ -648,35 +492,137 @@ def prepare_tfrecord(input_audio_paths: Sequence[str],
   for name, split_pointers in by_split.items():
     _ = (split_pointers
          | f'DropKeys{name}' >> beam.Values()
-         | f'Write{name.capitalize()}' >> WriteShuffledTFRecord(
-             splits[name], num_shards, f'examples-{name}'))
+         | f'Write{name.capitalize()}' >> records.WriteShuffledTFRecord(
+             run_prefixes[name], num_shards, f'examples-{name}'))
   _ = (failures
        | 'AllFailures' >> beam.Flatten()
        | 'ToJsonLines' >> beam.Map(json.dumps)
        | 'WriteFailures' >> beam.io.WriteToText(
            failed_path, shard_name_template='', num_shards=1))
 
+
+def prepare_tfrecord(input_audio_paths: Sequence[str],
+                     output_tfrecord_path: str,
+                     num_shards: Optional[int] = None,
+                     sample_rate: int = 16000,
+                     frame_rate: int = 250,
+                     example_secs: float = 4,
+                     hop_secs: float = 1,
+                     eval_split_fraction: float = 0.0,
+                     chunk_secs: float = 20.0,
+                     center: bool = False,
+                     viterbi: bool = True,
+                     pipeline_options: options.PipelineOptionsArg = '',
+                     crepe_model: str = 'full',
+                     progress: bool = False) -> PrepareSummary:
+  """Prepares a TFRecord dataset of training examples from audio files.
+
+  Args:
+    input_audio_paths: Audio files (local paths or URLs Beam can read).
+    output_tfrecord_path: Output prefix; shards are
+      `<prefix>-SSSSS-of-NNNNN`, or `<prefix>-train-...` and
+      `<prefix>-eval-...` with an eval split. Shards of an earlier run at the
+      same prefix are replaced.
+    num_shards: Shards per output; None lets Beam decide.
+    sample_rate: Rate of the `audio` feature in Hz (`audio_16k` and all
+      features are at 16 kHz).
+    frame_rate: Feature frames per second, a divisor of 16000 (250 gives a
+      hop of 64 samples); 0 or None writes audio only.
+    example_secs: Example length in seconds; 0 or None writes whole files
+      (or chunks).
+    hop_secs: Seconds between the starts of consecutive examples.
+    eval_split_fraction: Fraction of chunks (whole files without chunking)
+      that go to the eval output, at least one when there are two or more;
+      0 writes a single output.
+    chunk_secs: Files are cut into chunks of this many seconds before
+      features are computed (the remainder joins the last chunk; nothing is
+      padded); 0 or None computes features on whole files.
+    center: Centred feature frames (`example_secs * frame_rate + 1` frames
+      per example) instead of 'same' framing.
+    viterbi: Viterbi decoding of the CREPE pitch.
+    pipeline_options: Beam flags, comma-separated or a list, e.g.
+      '--runner=DirectRunner,--direct_num_workers=2,'
+      '--direct_running_mode=multi_processing'. Empty is fine.
+    crepe_model: CREPE capacity: 'tiny', 'small', 'medium', 'large' or
+      'full'.
+    progress: Print one line per file to stdout (the CLI does).
+
+  Returns:
+    A `PrepareSummary` of the run.
+
+  Raises:
+    ParameterError: for invalid settings, before anything runs (see
+      `check_settings`).
+    FileNotFoundError: if the CREPE weights are not installed.
+    PrepareError: if an eval split was asked for but got no examples (the
+      run's outputs are then removed).
+  """
+  schema = check_settings(input_audio_paths, output_tfrecord_path,
+                          sample_rate, frame_rate, example_secs, hop_secs,
+                          eval_split_fraction, chunk_secs, center,
+                          pipeline_options, crepe_model)
+  start = time.perf_counter()
+  splits = (('train', '-train'), ('eval', '-eval')) if eval_split_fraction \
+      else (('all', ''),)
+  run_dir = outputs.new_run_dir(output_tfrecord_path)
+  name = os.path.basename(output_tfrecord_path)
+  run_prefixes = {split: FileSystems.join(run_dir, name + suffix)
+                  for split, suffix in splits}
+  final_prefixes = {split: output_tfrecord_path + suffix
+                    for split, suffix in splits}
+  failed_path = side_file_path(output_tfrecord_path, 'failed', '.jsonl')
+  run_failed_path = FileSystems.join(run_dir, os.path.basename(failed_path))
   try:
+    pipeline = options.pipeline(options.parse(pipeline_options))
+    _build(pipeline, input_audio_paths, run_prefixes, run_failed_path,
+           FileSystems.join(run_dir, 'spill'), schema, num_shards, hop_secs,
+           eval_split_fraction, chunk_secs, viterbi, crepe_model, progress)
     result = pipeline.run()
     result.wait_until_finish()
+    counters = _counter_values(result)
+    examples = {split: counters.get(f'examples-{split}', 0)
+                for split, _ in splits}
+    if eval_split_fraction and not examples['eval']:
+      raise PrepareError(
+          f'eval_split_fraction={eval_split_fraction:g} put no examples in '
+          f'the eval split: the {examples["train"]} examples come from a '
+          'single file or chunk, which cannot be split. Add audio, use a '
+          'smaller --chunk_secs, or set --eval_split_fraction=0. Nothing was '
+          'written.')
+    if any(examples.values()):
+      outputs.publish(run_dir, output_tfrecord_path, run_prefixes, examples,
+                      {failed_path: run_failed_path})
+    else:  # Keep an earlier run's data; report what failed.
+      FileSystems.rename([run_failed_path], [failed_path])
   finally:
-    if FileSystems.exists(temp_dir):
-      FileSystems.delete([temp_dir])
-  counters = _counter_values(result)
+    outputs.remove(run_dir)
 
-  stats_path = None
-  train_split = 'train' if eval_split_fraction else 'all'
-  if frame_rate and example_secs and counters.get(f'examples-{train_split}'):
-    stats_path = _save_dataset_statistics(
-        shard_pattern(splits[train_split]),
-        side_file_path(output_tfrecord_path, 'dataset_statistics', '.pkl'),
-        example_secs, sample_rate, frame_rate, center)
-  return PrepareSummary(
+  summary = functools.partial(
+      PrepareSummary,
       files_ok=counters.get('load-audio', 0),
       files_failed=counters.get('files-failed', 0),
       chunks_failed=counters.get('chunks-failed', 0),
-      examples={name: counters.get(f'examples-{name}', 0) for name in splits},
+      examples=examples,
       audio_secs=counters.get('audio-ms', 0) / 1000,
+      failed_path=failed_path)
+  if not any(examples.values()):
+    return summary(wall_secs=time.perf_counter() - start,
+                   statistics_path=None)
+  metadata_path = dataset_schema.metadata_path(output_tfrecord_path)
+  file_io.write_text(metadata_path, schema.to_json(
+      [final_prefixes[split] for split, n in examples.items() if n],
+      examples))
+  stats_path = side_file_path(output_tfrecord_path, 'dataset_statistics',
+                              '.pkl')
+  outputs.remove(stats_path)  # Never leave statistics of an earlier run.
+  train_split = 'train' if eval_split_fraction else 'all'
+  saved_stats = None
+  if schema.frame_rate and schema.example_secs and examples[train_split]:
+    saved_stats = _save_dataset_statistics(
+        shard_pattern(final_prefixes[train_split]), stats_path, schema)
+  return summary(
       wall_secs=time.perf_counter() - start,
-      failed_path=failed_path,
-      statistics_path=stats_path)
+      statistics_path=saved_stats,
+      file_patterns={split: prefix + '-*' for split, prefix in
+                     final_prefixes.items()},
+      metadata_path=metadata_path)

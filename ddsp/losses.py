@@ -18,6 +18,7 @@ from ddsp import core
 from ddsp import dags
 from ddsp import registration
 from ddsp import spectral_ops
+from ddsp import validation
 
 TensorDict = Dict[Text, tf.Tensor]
 
@@ -90,20 +91,29 @@ def mean_difference(target, value, loss_type: Text = 'L1',
   Returns:
     Scalar loss.
   """
+  loss_type = _loss_type(loss_type)
   difference = target - value
   weights = 1.0 if weights is None else weights
-  loss_type = loss_type.upper()
   if loss_type == 'L1':
     return tf.reduce_mean(tf.abs(difference * weights))
   if loss_type == 'L2':
     return tf.reduce_mean(difference**2 * weights)
-  if loss_type == 'COSINE':
-    distances = 1.0 - tf.reduce_sum(target * value, axis=-1, keepdims=True)
-    weights = tf.broadcast_to(core.tf_float32(weights), tf.shape(distances))
-    n_present = tf.math.count_nonzero(weights, dtype=tf.float32)
-    return core.safe_divide(tf.reduce_sum(distances * weights), n_present)
-  raise ValueError(f'Received an invalid value for `loss_type`, expected one '
-                   f"of 'L1', 'L2', 'COSINE'. Received: loss_type={loss_type!r}")
+  # COSINE
+  distances = 1.0 - tf.reduce_sum(target * value, axis=-1, keepdims=True)
+  weights = tf.broadcast_to(core.tf_float32(weights), tf.shape(distances))
+  n_present = tf.math.count_nonzero(weights, dtype=tf.float32)
+  return core.safe_divide(tf.reduce_sum(distances * weights), n_present)
+
+
+_LOSS_TYPES = ('L1', 'L2', 'COSINE')
+
+
+def _loss_type(loss_type: Text) -> Text:
+  """The upper-case loss type; raises for anything but L1, L2, COSINE."""
+  if not isinstance(loss_type, str) or loss_type.upper() not in _LOSS_TYPES:
+    raise validation.invalid('loss_type', f'one of {_LOSS_TYPES} (any case)',
+                             loss_type)
+  return loss_type.upper()
 
 
 # ------------------------------------------------------------------------------
@@ -132,14 +142,21 @@ class SpectralLoss(Loss):
                name: Text = 'spectral_loss',
                **kwargs):
     super().__init__(name=name, **kwargs)
-    self.fft_sizes = tuple(fft_sizes)
+    self.fft_sizes = tuple(validation.positive_int(size, 'fft_sizes')
+                           for size in core.make_iterable(fft_sizes))
+    if not self.fft_sizes:
+      raise validation.invalid('fft_sizes', 'at least one FFT size',
+                               fft_sizes)
+    _loss_type(loss_type)
     self.loss_type = loss_type
-    self.mag_weight = mag_weight
-    self.delta_time_weight = delta_time_weight
-    self.delta_freq_weight = delta_freq_weight
-    self.cumsum_freq_weight = cumsum_freq_weight
-    self.logmag_weight = logmag_weight
-    self.loudness_weight = loudness_weight
+    weights = dict(mag_weight=mag_weight, delta_time_weight=delta_time_weight,
+                   delta_freq_weight=delta_freq_weight,
+                   cumsum_freq_weight=cumsum_freq_weight,
+                   logmag_weight=logmag_weight,
+                   loudness_weight=loudness_weight)
+    for weight_name, weight in weights.items():
+      setattr(self, weight_name,
+              validation.non_negative_number(weight, weight_name))
     self.spectrogram_ops = [
         functools.partial(spectral_ops.compute_mag, size=size)
         for size in self.fft_sizes
@@ -196,9 +213,11 @@ class EmbeddingLoss(Loss):
                name: Text = 'embedding_loss',
                **kwargs):
     super().__init__(name=name, **kwargs)
+    _loss_type(loss_type)
     self.weight = weight
     self.loss_type = loss_type
-    self.pretrained_model = pretrained_model
+    self.pretrained_model = validation.optional_callable(pretrained_model,
+                                                         'pretrained_model')
 
   def call(self, target_audio, audio) -> tf.Tensor:
     """Args: target_audio, audio [B, N]."""
@@ -247,7 +266,7 @@ class PretrainedCREPE(keras.layers.Layer):
       audio = core.pad_axis(audio, (self.frame_length // 2,) * 2, axis=1)
     frames = tf.signal.frame(audio, self.frame_length, hop_length)
     mean, variance = tf.nn.moments(frames, axes=[-1], keepdims=True)
-    return (frames - mean) / (variance**0.5 + 1e-5)
+    return (frames - mean) / (core.safe_sqrt(variance) + 1e-5)
 
   def call(self, audio) -> tf.Tensor:
     audio = core.check_rank(audio, 2, 'audio', '[batch, n_samples]')
@@ -292,10 +311,8 @@ class PretrainedCREPEEmbeddingLoss(EmbeddingLoss):
                activation_layer: Text = 'classifier',
                name: Text = 'pretrained_crepe_embedding_loss',
                **kwargs):
-    if activation_layer not in self._ACTIVATION_SCALES:
-      raise ValueError(f'activation_layer must be one of '
-                       f'{list(self._ACTIVATION_SCALES)}; received '
-                       f'{activation_layer!r}.')
+    validation.one_of(activation_layer, 'activation_layer',
+                      self._ACTIVATION_SCALES)
     scaled_weight = 20.0 * self._ACTIVATION_SCALES[activation_layer] * weight
     model = PretrainedCREPE(model_capacity=model_capacity,
                             activation_layer=activation_layer)
@@ -329,6 +346,7 @@ class ParamLoss(Loss):
   def __init__(self, weight: float = 1.0, loss_type: Text = 'L1',
                name: Text = 'param_loss', **kwargs):
     super().__init__(name=name, **kwargs)
+    _loss_type(loss_type)
     self.weight = weight
     self.loss_type = loss_type
 
@@ -425,8 +443,12 @@ def wasserstein_distance(u_values, v_values, u_weights=None, v_weights=None,
   if p == 1:
     return tf.reduce_sum(deltas * cdf_difference, axis=-1)
   if p == 2:
-    return tf.sqrt(tf.reduce_sum(deltas * cdf_difference**2, axis=-1))
-  return tf.reduce_sum(deltas * cdf_difference**p, axis=-1)**(1.0 / p)
+    return core.safe_sqrt(tf.reduce_sum(deltas * cdf_difference**2, axis=-1))
+  # x**(1/p) has an infinite slope at x = 0 for p > 1: take the root of a
+  # stand-in 1 there, so that the unused branch's gradient stays finite.
+  total = tf.reduce_sum(deltas * cdf_difference**p, axis=-1)
+  positive = total > 0.0
+  return tf.where(positive, tf.where(positive, total, 1.0)**(1.0 / p), 0.0)
 
 
 @registration.register
@@ -506,7 +528,8 @@ class KDEConsistencyLoss(Loss):
     kde = kernel_density_estimate(amps_target, freqs_target, scale_target)
     log_prob = _log_prob_at(kde, core.hz_to_midi(freqs))
     amps = core.tf_float32(amps)
-    weights = amps / tf.reduce_sum(amps, axis=-1, keepdims=True)
+    weights = core.safe_divide(amps, tf.reduce_sum(amps, axis=-1,
+                                                  keepdims=True))
     return tf.reduce_mean(-log_prob * weights, axis=-1)
 
   def call(self, amps_a, freqs_a, amps_b, freqs_b) -> tf.Tensor:

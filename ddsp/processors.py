@@ -15,6 +15,7 @@ import tensorflow as tf
 from ddsp import core
 from ddsp import dags
 from ddsp import registration
+from ddsp import validation
 
 TensorDict = Dict[Text, tf.Tensor]
 
@@ -189,8 +190,10 @@ class Mix(Processor):
             'mix_level': mix_level}
 
   def get_signal(self, signal_one, signal_two, mix_level) -> tf.Tensor:
-    mix_level_one = tf.sqrt(tf.abs(mix_level))
-    mix_level_two = 1.0 - tf.sqrt(tf.abs(mix_level - 1.0))
+    # safe_sqrt: a saturated sigmoid gives exactly 0 or 1, where tf.sqrt's
+    # gradient would be inf (NaN after the chain rule).
+    mix_level_one = core.safe_sqrt(tf.abs(mix_level))
+    mix_level_two = 1.0 - core.safe_sqrt(tf.abs(mix_level - 1.0))
     return mix_level_one * signal_one + mix_level_two * signal_two
 
 
@@ -204,20 +207,19 @@ class Crop(Processor):
   def __init__(self, frame_size: int, crop_location: Text = 'back',
                name: Text = 'crop', **kwargs):
     super().__init__(name=name, **kwargs)
-    self.frame_size = frame_size
-    self.crop_location = crop_location
+    self.frame_size = validation.positive_int(frame_size, 'frame_size')
+    self.crop_location = validation.one_of(crop_location, 'crop_location',
+                                           self._LOCATIONS)
 
   def get_controls(self, audio) -> TensorDict:
     return {'audio': audio}
 
   def get_signal(self, audio) -> tf.Tensor:
     half = self.frame_size // 2
+    if not half:  # frame_size 1: nothing to crop (audio[:, :-0] is empty).
+      return audio
     if self.crop_location == 'front':
       return audio[:, 2 * half:]
     if self.crop_location == 'center':
       return audio[:, half:-half]
-    if self.crop_location == 'back':
-      return audio[:, :-2 * half]
-    raise ValueError(f'Received an invalid value for `crop_location`, '
-                     f'expected one of {self._LOCATIONS}. Received: '
-                     f'crop_location={self.crop_location!r}')
+    return audio[:, :-2 * half]

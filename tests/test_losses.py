@@ -173,3 +173,25 @@ def test_loss_group_with_spectral_and_crepe_losses():
                      'audio_synth': noise([1, 8000], 1)})
   assert sorted(loss_dict) == ['crepe_loss', 'spectral_loss']
   assert all(np.isfinite(float(v)) for v in loss_dict.values())
+
+
+@pytest.mark.parametrize('make, name', [
+    (lambda: losses.SpectralLoss(fft_sizes=()), 'fft_sizes'),
+    (lambda: losses.SpectralLoss(fft_sizes=(2048, 0)), 'fft_sizes'),
+    (lambda: losses.SpectralLoss(loss_type='L3'), 'loss_type'),
+    (lambda: losses.SpectralLoss(logmag_weight=-1.0), 'logmag_weight'),
+    (lambda: losses.EmbeddingLoss(loss_type='huber'), 'loss_type'),
+    (lambda: losses.ParamLoss(loss_type=None), 'loss_type'),
+    (lambda: losses.PretrainedCREPEEmbeddingLoss(activation_layer='conv9'),
+     'activation_layer'),
+])
+def test_constructors_reject_invalid_arguments(make, name):
+  with pytest.raises(ValueError,
+                     match=f'Received an invalid value for `{name}`'):
+    make()
+
+
+def test_loss_types_are_case_insensitive():
+  assert losses.SpectralLoss(loss_type='l2').loss_type == 'l2'
+  assert float(losses.mean_difference(np.ones(2), np.full(2, 3.0),
+                                      'l2')) == 4.0

@@ -1,6 +1,7 @@
 """Tests for the ddsp_prepare_tfrecord Beam pipeline and its CLI."""
 import glob
 import json
+import os
 import pathlib
 import pickle
 import shutil
@@ -53,27 +54,15 @@ def wav_22k(tmp_path):
   return _write_wav(tmp_path / 'tone_22k.wav', 0.5, 22050)
 
 
-@pytest.mark.parametrize('chunk_secs, eval_split_fraction, n_train, n_eval', [
-    (0.3, 0.5, 2, 2),  # 2 chunks x 2 windows; one chunk to eval.
-    (0.3, 0.0, 4, 0),
-    (0.0, 0.5, 4, 0),  # One piece: int(1 * 0.5) = 0 pieces to eval.
-    (0.0, 0.0, 4, 0),  # floor((0.5 - 0.2) / 0.1) + 1 = 4 windows.
-])
-def test_example_counts_and_feature_lengths(tmp_path, wav_22k, chunk_secs,
-                                            eval_split_fraction, n_train,
-                                            n_eval):
-  output, summary = _prepare(
-      tmp_path, [wav_22k], example_secs=0.2, hop_secs=0.1,
-      chunk_secs=chunk_secs, eval_split_fraction=eval_split_fraction)
-  if eval_split_fraction:
-    train = _read_examples(output + '-train-*')
-    evals = _read_examples(output + '-eval-*')
-    assert summary.examples == {'train': n_train, 'eval': n_eval}
-  else:
-    train, evals = _read_examples(output + '-0*'), []
-    assert summary.examples == {'all': n_train}
-  assert (len(train), len(evals)) == (n_train, n_eval)
-  for example in train + evals:
+@pytest.mark.parametrize('chunk_secs', [0.0, 0.3])
+def test_example_counts_and_feature_lengths(tmp_path, wav_22k, chunk_secs):
+  # 0.5 s: one chunk of 0.3 s plus a remainder joins into one 0.5 s piece;
+  # floor((0.5 - 0.2) / 0.1) + 1 = 4 windows either way.
+  output, summary = _prepare(tmp_path, [wav_22k], example_secs=0.2,
+                             hop_secs=0.1, chunk_secs=chunk_secs)
+  examples = _read_examples(output + '-0*')
+  assert summary.examples == {'all': 4} and len(examples) == 4
+  for example in examples:
     assert set(example) == AUDIO_KEYS | FEATURE_KEYS
     assert example['audio'].shape == (3200,)
     assert example['audio_16k'].shape == (3200,)
@@ -82,6 +71,42 @@ def test_example_counts_and_feature_lengths(tmp_path, wav_22k, chunk_secs,
       assert np.all(np.isfinite(example[key]))
   assert summary.files_ok == 1 and summary.files_failed == 0
   assert summary.audio_secs == pytest.approx(0.5)
+  assert summary.file_patterns == {'all': output + '-*'}
+
+
+def test_chunks_are_split_between_train_and_eval(tmp_path):
+  # 1 s in chunks of 0.3 s: chunks of 0.3, 0.3 and 0.4 s give 2, 2 and 3
+  # windows of 0.2 s; int(3 * 0.5) = 1 chunk goes to eval.
+  path = _write_wav(tmp_path / 'tone.wav', 1.0, 16000)
+  output, summary = _prepare(tmp_path, [path], example_secs=0.2,
+                             hop_secs=0.1, chunk_secs=0.3,
+                             eval_split_fraction=0.5)
+  train = _read_examples(output + '-train-*')
+  evals = _read_examples(output + '-eval-*')
+  assert summary.examples == {'train': len(train), 'eval': len(evals)}
+  assert len(train) + len(evals) == 7 and len(evals) in (2, 3)
+  assert summary.file_patterns == {'train': output + '-train-*',
+                                   'eval': output + '-eval-*'}
+
+
+def test_small_data_still_gets_an_eval_example(tmp_path):
+  # 3.7.0 put int(2 * 0.2) = 0 of 2 files in eval, silently.
+  paths = [_write_wav(tmp_path / f'{i}.wav', 1.0, 16000, seed=i)
+           for i in range(2)]
+  output, summary = _prepare(tmp_path, paths, example_secs=0.5, hop_secs=0.5,
+                             chunk_secs=0.0, eval_split_fraction=0.2)
+  assert summary.examples == {'train': 2, 'eval': 2}
+  assert len(_read_examples(output + '-eval-*')) == 2
+
+
+def test_eval_split_of_a_single_piece_fails_clearly_and_writes_nothing(
+    tmp_path, wav_22k):
+  with pytest.raises(prepare_tfrecord_lib.PrepareError,
+                     match='eval_split_fraction=0.5 put no examples in the '
+                     'eval split.*single file or chunk'):
+    _prepare(tmp_path, [wav_22k], example_secs=0.2, hop_secs=0.1,
+             chunk_secs=0.0, eval_split_fraction=0.5)
+  assert os.listdir(tmp_path / 'out') == []
 
 
 @pytest.mark.parametrize('center, n_frames', [(False, 75), (True, 76)])
@@ -122,16 +147,26 @@ def test_audio_only_mode_writes_one_example_per_file(tmp_path, wav_22k,
   assert summary.statistics_path is None
 
 
-def test_windows_inside_the_padding_of_the_last_chunk_are_dropped(tmp_path):
-  path = _write_wav(tmp_path / 'tone.wav', 2.5, 16000)
-  # Chunks [0, 2) and [2, 2.5) + 1.5 s of zeros; windows start every 0.5 s.
-  # The first chunk gives 3 windows; the second only the one starting at 0.
-  output, summary = _prepare(tmp_path, [path], example_secs=1.0,
-                             hop_secs=0.5, chunk_secs=2.0)
+def test_features_are_computed_on_real_audio_only(tmp_path, monkeypatch):
+  lengths = []
+  compute_f0 = spectral_ops.compute_f0
+
+  def recording_compute_f0(audio, *args, **kwargs):
+    lengths.append(len(audio))
+    return compute_f0(audio, *args, **kwargs)
+
+  monkeypatch.setattr(spectral_ops, 'compute_f0', recording_compute_f0)
+  short = _write_wav(tmp_path / 'short.wav', 5.0, 16000)
+  long = _write_wav(tmp_path / 'long.wav', 25.0, 16000, seed=1)
+  output, summary = _prepare(tmp_path, [short, long])
+  # CREPE saw 5 s and one 25 s piece (20 s chunk + 5 s remainder), never a
+  # zero-padded 20 s chunk (besides the 1 s setup check).
+  assert sorted(lengths) == [16000, 5 * 16000, 25 * 16000]
+  # 4 s windows every 1 s: 2 from the 5 s file, 22 from the 25 s one.
   examples = _read_examples(output + '-0*')
-  assert len(examples) == summary.examples['all'] == 4
+  assert len(examples) == summary.examples['all'] == 24
   for example in examples:
-    assert np.any(example['audio'][:8000])
+    assert np.all(np.abs(example['audio'][-1600:]).max() > 0.1)
 
 
 def test_bad_files_go_to_the_dead_letter_file_and_the_job_finishes(tmp_path):
@@ -141,7 +176,7 @@ def test_bad_files_go_to_the_dead_letter_file_and_the_job_finishes(tmp_path):
                       'very_short_0p2s.wav', 'truncated_header_says_5s.wav')}
   missing = str(tmp_path / 'missing.wav')
   output, summary = _prepare(tmp_path, [good, missing] + list(odd.values()),
-                             example_secs=0.5, hop_secs=0.25, chunk_secs=0.0)
+                             example_secs=0.5, hop_secs=0.2, chunk_secs=0.0)
   with open(summary.failed_path) as f:
     failed = {r['path']: r['reason'] for r in map(json.loads, f)}
   assert summary.failed_path == str(tmp_path / 'out' /
@@ -153,11 +188,14 @@ def test_bad_files_go_to_the_dead_letter_file_and_the_job_finishes(tmp_path):
   assert failed[odd['very_short_0p2s.wav']] == (
       'too short: 0.20 s < example_secs 0.5 s')
   assert 'not found' in failed[missing]
-  # The truncated file keeps its 1 s: 3 windows; the good file 3 windows.
+  # The truncated file keeps its 1 s: 3 windows; the good 1.2 s file 4.
   assert summary.files_ok == 2 and summary.files_failed == 4
-  assert len(_read_examples(output + '-0*')) == summary.examples['all'] == 6
+  assert len(_read_examples(output + '-0*')) == summary.examples['all'] == 7
   # Side files never match the reading pattern `<output>*`.
   assert sorted(glob.glob(output + '*')) == [output + '-00000-of-00001']
+  assert sorted(os.listdir(tmp_path / 'out')) == [
+      'dataset_statistics-train.tfrecord.pkl', 'failed-train.tfrecord.jsonl',
+      'schema-train.tfrecord.json', 'train.tfrecord-00000-of-00001']
 
 
 def test_pitch_of_a_real_recording_follows_its_ground_truth(tmp_path):
@@ -226,6 +264,8 @@ def test_broken_feature_extractor_stops_the_job(tmp_path, wav_22k,
   monkeypatch.setattr(spectral_ops, 'compute_f0', broken)
   with pytest.raises(Exception, match='CREPE weights not installed'):
     _prepare(tmp_path, [wav_22k], example_secs=0.2, hop_secs=0.1)
+  # Nothing half-written: no shards, no Beam temporary folders, no run dir.
+  assert os.listdir(tmp_path / 'out') == []
 
 
 @pytest.mark.parametrize('options', ['', [''], ['--runner=DirectRunner', '']])
@@ -238,7 +278,7 @@ def test_empty_pipeline_options_work(tmp_path, wav_22k, options):
 def test_statistics_are_saved_for_the_train_split(tmp_path):
   paths = [_write_wav(tmp_path / f'{i}.wav', 1.0, 16000, seed=i)
            for i in range(2)]
-  _, summary = _prepare(tmp_path, paths, example_secs=0.5, hop_secs=0.25,
+  _, summary = _prepare(tmp_path, paths, example_secs=0.5, hop_secs=0.2,
                         chunk_secs=0.0, eval_split_fraction=0.5)
   assert summary.statistics_path == str(
       tmp_path / 'out' / 'dataset_statistics-train.tfrecord.pkl')
@@ -247,6 +287,8 @@ def test_statistics_are_saved_for_the_train_split(tmp_path):
   assert {'mean_loudness', 'std_pitch_note', 'mean_max_power',
           'quantile_transform'} <= set(stats)
   assert summary.examples == {'train': 3, 'eval': 3}
+  # The statistics describe this run's train split only.
+  assert stats['mean_loudness'] > -80.0
 
 
 def test_tfrecord_provider_reads_pipeline_output(tmp_path, wav_22k):
@@ -261,11 +303,158 @@ def test_tfrecord_provider_reads_pipeline_output(tmp_path, wav_22k):
     assert batch[key].shape == (4, 50)
 
 
-def test_invalid_arguments_fail_before_running(tmp_path, wav_22k):
-  with pytest.raises(ValueError, match='crepe_model'):
-    _prepare(tmp_path, [wav_22k], crepe_model='huge')
+@pytest.mark.parametrize('prepared, read, message', [
+    (dict(example_secs=0.2), dict(example_secs=0.3),
+     r'`audio` has 3200 values, expected 4800.*`f0_hz` has 50 values, '
+     r'expected 75.*prepared with example_secs=0.2, sample_rate=16000, '
+     r'frame_rate=250, centered=False'),
+    (dict(example_secs=0.2, sample_rate=44100), dict(example_secs=0.2),
+     r'`audio` has 8820 values, expected 3200.*sample_rate=44100'),
+    (dict(example_secs=0.2, center=True), dict(example_secs=0.2),
+     r'`f0_hz` has 51 values, expected 50.*centered=True'),
+])
+@pytest.mark.parametrize('with_metadata', [True, False])
+def test_reader_with_other_settings_names_feature_lengths_and_settings(
+    tmp_path, wav_22k, prepared, read, message, with_metadata):
+  output, summary = _prepare(tmp_path, [wav_22k], hop_secs=0.1,
+                             chunk_secs=0.0, **prepared)
+  if not with_metadata:  # e.g. data prepared by ddsp 3.7.0.
+    os.remove(summary.metadata_path)
+  provider = data.TFRecordProvider(output + '*', **read)
+  with pytest.raises(ValueError, match=message):
+    provider.get_dataset()
+
+
+def test_reader_warns_when_a_pattern_matches_train_and_eval(tmp_path,
+                                                           caplog):
+  paths = [_write_wav(tmp_path / f'{i}.wav', 0.5, 16000, seed=i)
+           for i in range(2)]
+  output, _ = _prepare(tmp_path, paths, example_secs=0.2, hop_secs=0.1,
+                       chunk_secs=0.0, eval_split_fraction=0.5)
+  data.TFRecordProvider(output + '*', example_secs=0.2).get_dataset()
+  assert 'matches the shards of several splits' in caplog.text
+  caplog.clear()
+  data.TFRecordProvider(output + '-train*', example_secs=0.2).get_dataset()
+  assert 'several splits' not in caplog.text
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'crepe_model': 'huge'}, '`crepe_model`'),
+    ({'frame_rate': 300}, r'`frame_rate`: 300 frames per second is a hop of '
+     r'53\.333 samples'),
+    ({'frame_rate': 250, 'example_secs': 0.21, 'hop_secs': 0.1},
+     'example_secs=0.21 s is 52.5 samples or frames at frame_rate=250'),
+    ({'hop_secs': 0.25, 'frame_rate': 250},
+     'hop_secs=0.25 s is 62.5 samples or frames at frame_rate=250'),
+    ({'sample_rate': 44100, 'example_secs': 0.204, 'hop_secs': 0.1},
+     'example_secs=0.204 s is 8996.4 samples or frames at sample_rate=44100'),
+    ({'chunk_secs': 2.0, 'example_secs': 4}, 'chunk_secs=2 is shorter'),
+    ({'eval_split_fraction': 1.0}, '`eval_split_fraction`'),
+    ({'sample_rate': 0}, '`sample_rate`'),
+    ({'pipeline_options': '--direct_num_worker=2'},
+     'did you mean --direct_num_workers'),
+])
+def test_invalid_settings_fail_before_running(tmp_path, wav_22k, kwargs,
+                                              message):
+  with pytest.raises(ValueError, match=message):
+    _prepare(tmp_path, [wav_22k], **kwargs)
+  assert not (tmp_path / 'out').exists() or not os.listdir(tmp_path / 'out')
+
+
+def test_no_input_files_fail_before_running(tmp_path):
   with pytest.raises(ValueError, match='No input audio files'):
     _prepare(tmp_path, [])
+
+
+def test_missing_crepe_weights_fail_before_running(tmp_path, wav_22k,
+                                                   monkeypatch):
+
+  def missing(model_capacity):
+    raise FileNotFoundError(f'The CREPE {model_capacity!r} weights are not '
+                            'installed')
+
+  monkeypatch.setattr(prepare_tfrecord_lib.crepe, 'weights_path', missing)
+  with pytest.raises(FileNotFoundError, match="'full' weights"):
+    _prepare(tmp_path, [wav_22k], crepe_model='full')
+  assert not os.listdir(tmp_path / 'out')
+
+
+@pytest.mark.parametrize('make_output', [
+    lambda tmp: str(tmp),  # An existing directory.
+    lambda tmp: str(tmp) + '/',
+    lambda tmp: str(tmp / 'a_file' / 'train.tfrecord'),  # Under a file.
+])
+def test_unusable_output_paths_fail_before_running(tmp_path, wav_22k,
+                                                   make_output):
+  (tmp_path / 'a_file').write_text('not a directory')
+  with pytest.raises(ValueError, match='output'):
+    prepare_tfrecord_lib.prepare_tfrecord(
+        [wav_22k], make_output(tmp_path), crepe_model='tiny')
+  assert sorted(os.listdir(tmp_path)) == ['a_file', 'tone_22k.wav']
+
+
+def test_rerun_replaces_the_shards_of_an_earlier_run(tmp_path, wav_22k):
+  kwargs = dict(example_secs=0.2, hop_secs=0.1, chunk_secs=0.0)
+  output, _ = _prepare(tmp_path, [wav_22k], num_shards=3, **kwargs)
+  assert len(glob.glob(output + '-*')) == 3
+  _prepare(tmp_path, [wav_22k], num_shards=1, **kwargs)
+  assert glob.glob(output + '-*') == [output + '-00000-of-00001']
+  two = _write_wav(tmp_path / 'two.wav', 0.5, 16000, seed=3)
+  _prepare(tmp_path, [wav_22k, two], eval_split_fraction=0.5, **kwargs)
+  assert sorted(glob.glob(output + '*')) == [
+      output + '-eval-00000-of-00001', output + '-train-00000-of-00001']
+  assert len(_read_examples(output + '*')) == 8
+
+
+def test_a_run_without_examples_writes_no_shards_and_keeps_earlier_data(
+    tmp_path, wav_22k):
+  kwargs = dict(example_secs=0.2, hop_secs=0.1, chunk_secs=0.0)
+  output, _ = _prepare(tmp_path, [wav_22k], **kwargs)
+  _, summary = _prepare(tmp_path, [str(ODD_DIR / 'not_audio_text.wav')],
+                        **kwargs)
+  assert summary.examples == {'all': 0} and summary.files_failed == 1
+  assert glob.glob(output + '-*') == [output + '-00000-of-00001']
+  assert os.path.getsize(output + '-00000-of-00001') > 0
+  with open(summary.failed_path) as f:
+    assert 'not_audio_text.wav' in f.read()
+
+
+def test_schema_record_describes_the_shards(tmp_path, wav_22k):
+  output, summary = _prepare(tmp_path, [wav_22k], sample_rate=32000,
+                             example_secs=0.2, hop_secs=0.1, chunk_secs=0.0,
+                             center=True)
+  assert summary.metadata_path == str(tmp_path / 'out' /
+                                      'schema-train.tfrecord.json')
+  with open(summary.metadata_path) as f:
+    record = json.load(f)
+  assert record['example_secs'] == 0.2 and record['sample_rate'] == 32000
+  assert record['frame_rate'] == 250 and record['centered'] is True
+  assert record['features'] == {'audio': 6400, 'audio_16k': 3200,
+                                'f0_hz': 51, 'f0_confidence': 51,
+                                'loudness_db': 51}
+  assert record['shard_prefixes'] == ['train.tfrecord']
+  assert record['examples'] == {'all': 4}
+
+
+def test_pitch_step_lands_on_its_frame(tmp_path):
+  # 220 Hz, then 440 Hz from t = 1 s; at frame_rate 200 (hop 80) frame k is
+  # at k / 200 s, so the step is at frame 200 (CREPE's 64 ms window blurs
+  # it by a few frames).
+  t = np.arange(32000) / 16000
+  audio = 0.5 * np.sin(2 * np.pi * np.cumsum(np.where(t < 1.0, 220, 440)) /
+                       16000)
+  path = tmp_path / 'step.wav'
+  sf.write(path, audio, 16000, subtype='PCM_16')
+  output, _ = _prepare(tmp_path, [str(path)], frame_rate=200,
+                       example_secs=2.0, hop_secs=1.0, chunk_secs=0.0,
+                       center=True)
+  (example,) = _read_examples(output + '-0*')
+  f0 = example['f0_hz']
+  assert f0.shape == (401,)
+  step = int(np.argmax(f0 > 311.0))  # Half way, in log frequency.
+  assert abs(step - 200) <= 3
+  assert np.all(np.abs(1200 * np.log2(f0[20:190] / 220)) < 30)
+  assert np.all(np.abs(1200 * np.log2(f0[210:380] / 440)) < 30)
 
 
 def test_with_default_parallelism_only_fills_in_the_direct_runner():

@@ -130,3 +130,27 @@ def test_crop_removes_frame_size_samples(location, expected):
 def test_crop_rejects_unknown_location():
   with pytest.raises(ValueError, match='crop_location'):
     processors.Crop(frame_size=4, crop_location='middle')(np.ones([1, 10]))
+
+
+def test_crop_checks_its_arguments_at_construction():
+  with pytest.raises(ValueError, match='`crop_location`.*Received: '
+                     "crop_location='middle'"):
+    processors.Crop(frame_size=4, crop_location='middle')
+  with pytest.raises(ValueError, match='`frame_size`'):
+    processors.Crop(frame_size=0)
+
+
+def test_crop_of_one_sample_frames_keeps_the_audio():
+  audio = np.arange(6, dtype=np.float32)[np.newaxis]
+  for location in ('front', 'center', 'back'):
+    cropped = processors.Crop(frame_size=1, crop_location=location)(audio)
+    np.testing.assert_array_equal(cropped, audio)
+
+
+def test_mix_of_saturated_levels_uses_3_7_0_gains():
+  # Gains sqrt(m) and 1 - sqrt(1 - m): m = 1 sums both signals, m = 0 mutes.
+  one = np.ones([1, 4], np.float32)
+  two = 2.0 * one
+  levels = np.array([[[200.0], [200.0]]], np.float32)  # sigmoid == 1.0
+  np.testing.assert_allclose(processors.Mix()(one, two, levels), 3.0 * one)
+  np.testing.assert_allclose(processors.Mix()(one, two, -levels), 0.0 * one)

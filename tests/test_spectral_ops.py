@@ -259,3 +259,55 @@ def test_loudness_gradient_matches_finite_differences():
     numeric = (loss(audio + delta) - loss(audio - delta)) / (2 * eps)
     assert gradient[index] == pytest.approx(float(numeric), rel=2e-2,
                                             abs=1e-2)
+
+
+@pytest.mark.parametrize('call, message', [
+    (lambda: spectral_ops.compute_loudness(np.zeros([16000, 2])),
+     r'shape \[16000, 2\].*looks like \[n_samples, n_channels\]'),
+    (lambda: spectral_ops.compute_loudness(np.full(16000, np.nan)),
+     '16000 NaN or infinite samples'),
+    (lambda: spectral_ops.compute_loudness(tf.fill([1, 4000], np.inf)),
+     '4000 NaN or infinite samples'),
+    (lambda: spectral_ops.compute_loudness(np.zeros(16000), frame_rate=0),
+     'Received an invalid value for `frame_rate`, expected a positive number. '
+     'Received: frame_rate=0'),
+    (lambda: spectral_ops.compute_loudness(np.zeros(16000), sample_rate=-1),
+     '`sample_rate`'),
+    (lambda: spectral_ops.compute_loudness(np.zeros(16000), padding='full'),
+     '`padding`'),
+    (lambda: spectral_ops.compute_rms_energy(np.zeros(16000), frame_rate=0),
+     '`frame_rate`'),
+    (lambda: spectral_ops.compute_power(np.zeros([3, 4, 5])), r'\[3, 4, 5\]'),
+    (lambda: spectral_ops.compute_mag(np.zeros([1, 4000]), size=0),
+     'Received an invalid value for `size`, expected a positive integer. '
+     'Received: size=0'),
+    (lambda: spectral_ops.compute_mag(np.zeros([1, 4000]), overlap=1.0),
+     '`overlap`'),
+    (lambda: spectral_ops.stft(np.zeros([1, 4000]), frame_size=64,
+                               overlap=0.999), '`overlap`'),
+    (lambda: spectral_ops.compute_mel(np.zeros([1, 4000, 2])),
+     r'\[batch, n_samples, 1\]'),
+    (lambda: spectral_ops.compute_f0(np.zeros(16000), 0), '`frame_rate`'),
+    (lambda: spectral_ops.compute_f0(np.full(16000, np.nan), 250),
+     'NaN or infinite'),
+])
+def test_spectral_functions_reject_what_they_cannot_handle(call, message):
+  with pytest.raises(ValueError, match=message):
+    call()
+
+
+def test_loudness_validation_passes_inside_tf_function():
+
+  @tf.function(input_signature=[tf.TensorSpec([None, 16000], tf.float32)])
+  def loudness(audio):
+    return spectral_ops.compute_loudness(audio)
+
+  assert loudness(tf.zeros([2, 16000])).shape == (2, 251)
+
+
+def test_loudness_keeps_3_7_0_frame_counts_at_rates_that_do_not_divide():
+  # 16000 // 300 = 53 samples: the 3.7.0 numerics are kept for the library
+  # function; datasets reject such rates (see test_data / prepare tests).
+  loudness = spectral_ops.compute_loudness(np.zeros(64000), 16000, 300,
+                                           padding='same')
+  assert loudness.shape == (1208,)

@@ -1,17 +1,15 @@
 """Tests for ddsp.training.summaries and ddsp.training.plotting."""
 import io
-import os
 
 import matplotlib
 matplotlib.use('Agg')
 import numpy as np  # pylint: disable=g-import-not-at-top
-import pytest
 import tensorflow as tf
 from PIL import Image
-from tensorboard.backend.event_processing import event_accumulator
 
 from ddsp.training import plotting
 from ddsp.training import summaries
+import training_fixtures as fx
 
 
 def _sines(batch_size=2, n_samples=4000):
@@ -25,11 +23,7 @@ def _write(tmp_path, fn):
   with writer.as_default():
     fn()
   writer.flush()
-  path = tf.io.gfile.glob(os.path.join(tmp_path, 'events.out.tfevents.*'))[0]
-  events = event_accumulator.EventAccumulator(
-      path, size_guidance={'tensors': 0, 'images': 0})
-  events.Reload()
-  return events
+  return fx.read_events(tmp_path)
 
 
 def test_waveform_and_spectrogram_tags_count_examples_from_one(tmp_path):

@@ -132,3 +132,26 @@ def test_synths_save_and_load_in_a_keras_model(tmp_path):
   restored = keras.models.load_model(path)
   args = [np.zeros([1, 10, 1]), np.zeros([1, 10, 5]), np.full([1, 10, 1], 300.)]
   np.testing.assert_allclose(restored(args), model(args), atol=1e-6)
+
+
+@pytest.mark.parametrize('make, message', [
+    (lambda: synths.Harmonic(amp_resample_method='foo', n_samples=-5),
+     'Received an invalid value for `n_samples`, expected a positive integer. '
+     'Received: n_samples=-5'),
+    (lambda: synths.Harmonic(amp_resample_method='foo'),
+     "`amp_resample_method`, expected one of ('nearest', 'linear', 'cubic', "
+     "'window'). Received: amp_resample_method='foo'"),
+    (lambda: synths.Harmonic(sample_rate=0), '`sample_rate`'),
+    (lambda: synths.Harmonic(scale_fn='exp_sigmoid'), '`scale_fn`'),
+    (lambda: synths.FilteredNoise(n_samples=0), '`n_samples`'),
+    (lambda: synths.FilteredNoise(window_size=257.0), '`window_size`'),
+    (lambda: synths.Wavetable(sample_rate=-1), '`sample_rate`'),
+    (lambda: synths.Sinusoidal(amp_resample_method='bilinear'),
+     '`amp_resample_method`'),
+    (lambda: synths.Sinusoidal(freq_scale_fn=3), '`freq_scale_fn`'),
+])
+def test_constructors_reject_invalid_arguments_in_the_callers_terms(make,
+                                                                    message):
+  with pytest.raises(ValueError) as info:
+    make()
+  assert message in str(info.value)

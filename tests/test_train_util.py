@@ -11,7 +11,6 @@ import gin
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
 
 from ddsp.training import data
 from ddsp.training import train_util
@@ -43,12 +42,6 @@ def _record_losses(trainer):
   return recorded
 
 
-def _events(directory):
-  paths = tf.io.gfile.glob(os.path.join(directory, 'events.out.tfevents.*'))
-  accumulator = event_accumulator.EventAccumulator(
-      paths[0], size_guidance={'tensors': 0, 'images': 0})
-  accumulator.Reload()
-  return accumulator
 
 
 def _ckpt_steps(directory):
@@ -75,7 +68,7 @@ def test_summaries_hold_window_means_learning_rate_and_audio(tmp_path):
                             lr_decay_rate=0.5)
   recorded = _record_losses(trainer)
   _train(tmp_path, trainer, num_steps=4, steps_per_summary=2)
-  events = _events(tmp_path / 'summaries' / 'train')
+  events = fx.read_events(tmp_path / 'summaries' / 'train')
   tags = set(events.Tags()['tensors'])
   assert {'losses/l1', 'losses/total_loss', 'steps_per_sec', 'learning_rate',
           'audio_generated', 'audio_original',
@@ -111,6 +104,16 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
   resumed, _ = _train(tmp_path / 'b', provider=provider, num_steps=6)
   for a, b in zip(straight.model.weights, resumed.model.weights):
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_xla_training_matches_the_default_graph(tmp_path):
+  provider = fx.TinyProvider(n_examples=2)
+  graph, _ = _train(tmp_path / 'graph', provider=provider, num_steps=3)
+  xla, _ = _train(tmp_path / 'xla', provider=provider, num_steps=3,
+                  jit_compile=True)
+  assert xla._gradient_fn._jit_compile  # pylint: disable=protected-access
+  for a, b in zip(graph.model.weights, xla.model.weights):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
 
 
 def test_early_stop_saves_the_step_reached(tmp_path):
@@ -256,19 +259,56 @@ def _trainer_restored_from(save_dir):
   return trainer
 
 
-@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
-def test_signal_saves_current_step_and_exits_zero(tmp_path, signum):
+def test_sigterm_saves_current_step_and_exits_zero(tmp_path):
   save_dir = tmp_path / 'run'
   process = _start(save_dir, '--step_sleep=0.05', '--steps_per_save=1000')
   _wait_for(process, lambda text: 'step: 7\t' in text)
-  process.send_signal(signum)
+  process.send_signal(signal.SIGTERM)
   assert process.wait(timeout=60) == 0
   log = open(process.log_path).read()
   stopped = int(log.split('Stopped at step ')[1].split(' ')[0])
   assert stopped >= 7
-  assert signal.Signals(signum).name in log
+  assert 'SIGTERM' in log
   assert _ckpt_steps(save_dir) == [stopped]
   assert _trainer_restored_from(save_dir).current_step() == stopped
+
+
+def _signal_at_steps(trainer, signals_by_step):
+  """Sends SIGINT to this process right after the given steps."""
+  train_step = trainer.train_step
+
+  def signalling_step(inputs):
+    losses = train_step(inputs)
+    if trainer.current_step() in signals_by_step:
+      os.kill(os.getpid(), signal.SIGINT)
+    return losses
+
+  trainer.train_step = signalling_step
+
+
+def test_ctrl_c_stops_after_the_step_with_a_checkpoint(tmp_path):
+  trainer = fx.make_trainer()
+  _signal_at_steps(trainer, {3})
+  _, step = _train(tmp_path, trainer, num_steps=100, steps_per_save=100)
+  assert step == 3
+  assert _ckpt_steps(tmp_path) == [3]
+  assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_second_ctrl_c_quits_at_once(tmp_path):
+  trainer = fx.make_trainer()
+  _signal_at_steps(trainer, {3})
+  train_step = trainer.train_step
+
+  def interrupted_save(save_dir):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C again while saving.
+    raise AssertionError('not reached')
+
+  trainer.train_step = train_step
+  trainer.save = interrupted_save
+  with pytest.raises(KeyboardInterrupt):
+    _train(tmp_path, trainer, num_steps=100, steps_per_save=100)
+  assert not _ckpt_steps(tmp_path)
 
 
 def test_sigkill_resumes_from_the_last_save_with_its_exact_weights(tmp_path):
@@ -316,18 +356,24 @@ def _free_ports(n):
   return ports
 
 
-def test_two_workers_apply_the_same_updates(tmp_path):
+def test_two_workers_apply_the_same_updates_and_stop_together(tmp_path):
   ports = ','.join(str(p) for p in _free_ports(2))
   save_dir = tmp_path / 'run'
   workers = [_start(save_dir, f'--worker={i}', f'--ports={ports}',
-                    '--num_steps=6', '--steps_per_save=3',
+                    '--steps_per_save=3', '--step_sleep=0.05',
                     log_path=str(tmp_path / f'worker{i}.log'))
              for i in range(2)]
-  weights = []
+  # SIGTERM to the non-chief worker only: both stop at the same step.
+  _wait_for(workers[1], lambda text: 'step: 4\t' in text, timeout=240)
+  workers[1].send_signal(signal.SIGTERM)
+  weights, stopped = [], []
   for worker in workers:
-    assert worker.wait(timeout=240) == 0, open(worker.log_path).read()[-3000:]
-    line = [l for l in open(worker.log_path) if l.startswith('WEIGHTS ')][0]
+    assert worker.wait(timeout=120) == 0, open(worker.log_path).read()[-3000:]
+    log = open(worker.log_path).read()
+    stopped.append(int(log.split('Stopped at step ')[1].split(' ')[0]))
+    line = [l for l in log.splitlines() if l.startswith('WEIGHTS ')][0]
     weights.append(json.loads(line[len('WEIGHTS '):]))
+  assert stopped[0] == stopped[1] >= 4
   for a, b in zip(*weights):
     np.testing.assert_array_equal(np.array(a), np.array(b))
-  assert _ckpt_steps(save_dir) == [3, 6]
+  assert _ckpt_steps(save_dir)[-1] == stopped[0]  # Written by the chief.

@@ -85,6 +85,15 @@ class TinyProvider:
     return dataset.batch(batch_size, drop_remainder=drop_remainder)
 
 
+def read_events(directory):
+  """TensorBoard events of every event file in `directory`."""
+  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
+  events = event_accumulator.EventAccumulator(
+      str(directory), size_guidance={'tensors': 0, 'images': 0})
+  events.Reload()
+  return events
+
+
 def make_trainer(strategy=None, hidden: int = 8, learning_rate: float = 0.01,
                  seed: int = 0, **trainer_kwargs):
   """A `Trainer` of a freshly seeded `TinyModel`."""

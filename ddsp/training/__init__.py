@@ -6,6 +6,10 @@ summaries, train_util and trainers here. Modules not listed below are
 written on other branches; they are added to this list when merged.
 """
 
+# Gin files start with `import ddsp.training`; since `import ddsp` is lazy,
+# importing the ddsp 3.7.0 top-level modules here registers their gin
+# configurables (synths.Harmonic, core.exp_sigmoid, ...) as 3.7.0 did.
+from ddsp import core, dags, effects, losses, processors, spectral_ops, synths  # noqa: F401,I001
 from ddsp.training import cloud
 from ddsp.training import data
 from ddsp.training import decoders

@@ -7,15 +7,17 @@ are gin-registered (`train.data_provider = @data.TFRecordProvider()`).
 Shuffling is file-order only (as in ddsp 3.7.0): datasets written by
 `ddsp_prepare_tfrecord` are already shuffled inside their shards.
 """
+import dataclasses
 import os
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from absl import logging
 import gin
 import numpy as np
 import tensorflow as tf
 
-from ddsp import spectral_ops
+from ddsp import dataset_schema
+from ddsp import validation
 
 _AUTOTUNE = tf.data.AUTOTUNE
 # Files read concurrently by TFRecord providers.
@@ -193,18 +195,21 @@ class TFRecordProvider(DataProvider):
       centered: Whether features were computed with `--center` (one more
         frame per example).
     """
+    validation.positive_number(example_secs, 'example_secs')
+    validation.positive_number(frame_rate, 'frame_rate')
     super().__init__(sample_rate, frame_rate)
     self._file_pattern = file_pattern or self.default_file_pattern
-    self._audio_length = int(example_secs * sample_rate)
-    self._audio_16k_length = int(example_secs * 16000)
-    self._feature_length = self.get_feature_length(centered)
+    self._schema = dataset_schema.ExampleSchema(example_secs, sample_rate,
+                                                frame_rate, centered)
+    lengths = self._schema.lengths()
+    self._audio_length = lengths['audio']
+    self._audio_16k_length = lengths['audio_16k']
+    self._feature_length = lengths['f0_hz']
 
   def get_feature_length(self, centered: bool) -> int:
     """Frames per example: 1000 for 4 s at 250 Hz ('same'), 1001 centred."""
-    padding = 'center' if centered else 'same'
-    return spectral_ops.get_framed_lengths(
-        self._audio_16k_length, spectral_ops.CREPE_FRAME_SIZE,
-        16000 / self._frame_rate, padding)[0]
+    return dataclasses.replace(self._schema, centered=centered).lengths()[
+        'f0_hz']
 
   @property
   def default_file_pattern(self) -> str:
@@ -223,6 +228,8 @@ class TFRecordProvider(DataProvider):
       A dataset of dicts of float32 tensors (see `features_dict`).
     """
 
+    self.check_files()
+
     def parse_tfexample(record):
       return tf.io.parse_single_example(record, self.features_dict)
 
@@ -233,6 +240,68 @@ class TFRecordProvider(DataProvider):
         cycle_length=_INTERLEAVE_CYCLE_LENGTH,
         num_parallel_calls=_AUTOTUNE)
     return dataset.map(parse_tfexample, num_parallel_calls=_AUTOTUNE)
+
+  def check_files(self) -> None:
+    """Checks that the files hold examples this provider can parse.
+
+    Called by `get_dataset`, so that a mismatch fails at once with a message
+    instead of "Can't parse serialized Example" deep inside tf.data. Data
+    written by `ddsp_prepare_tfrecord` carry a metadata record
+    (`dataset_schema`) whose settings are compared with this provider's;
+    other data are checked on their first example.
+
+    Raises:
+      ParameterError: naming each feature whose length differs (found vs
+        expected) and the settings (example_secs, sample_rate, frame_rate,
+        centered) that read the data.
+    """
+    paths = sorted(tf.io.gfile.glob(self._file_pattern))
+    if not paths:
+      return  # tf.data names the pattern that matches no files.
+    records = dataset_schema.match_metadata(paths, _metadata_files)
+    for record in records:
+      if len({_split_of(path, record) for path in record['shards']}) > 1:
+        logging.warning(
+            'file_pattern %r matches the shards of several splits (%s) of '
+            '%s; use one split per provider, e.g. %r.', self._file_pattern,
+            ', '.join(record['shard_prefixes']), record['path'],
+            os.path.join(os.path.dirname(record['path']),
+                         record['shard_prefixes'][-1] + '*'))
+      if record['schema'] != self._schema and record['features']:
+        self._raise_mismatch(record['path'], record['features'],
+                             record['schema'])
+    owned = {path for record in records for path in record['shards']}
+    unchecked = [path for path in paths if path not in owned]
+    if unchecked:
+      lengths = _first_example_lengths(unchecked[0])
+      if lengths is not None:
+        self._raise_mismatch(unchecked[0], lengths,
+                             dataset_schema.infer(lengths))
+
+  def _raise_mismatch(self, path: str, lengths: Dict[str, int],
+                      written_with: Optional[dataset_schema.ExampleSchema]
+                      ) -> None:
+    """Raises if `lengths` do not fit `features_dict` (see `check_files`)."""
+    problems = []
+    for key, spec in self.features_dict.items():
+      if not isinstance(spec, tf.io.FixedLenFeature):
+        continue
+      expected = int(np.prod(spec.shape))
+      if key not in lengths:
+        problems.append(f'`{key}` is missing')
+      elif lengths[key] != expected:
+        problems.append(f'`{key}` has {lengths[key]} values, expected '
+                        f'{expected}')
+    if not problems:
+      return
+    fix = ('Read them with the example_secs, sample_rate, frame_rate and '
+           'centered they were prepared with.')
+    if written_with is not None:
+      fix = (f'They were prepared with {written_with.settings()}: read them '
+             'with the same settings.')
+    raise validation.ParameterError(
+        f'{path} does not hold examples that {type(self).__name__}('
+        f'{self._schema.settings()}) can read: {"; ".join(problems)}. {fix}')
 
   @property
   def features_dict(self) -> Dict[str, tf.io.FixedLenFeature]:
@@ -247,6 +316,37 @@ class TFRecordProvider(DataProvider):
         'loudness_db': tf.io.FixedLenFeature([self._feature_length],
                                              tf.float32),
     }
+
+
+def _metadata_files(directory: str) -> List[Tuple[str, str]]:
+  """(path, text) of the dataset metadata records in `directory`."""
+  pattern = os.path.join(directory,
+                         f'{dataset_schema.METADATA_KIND}-*.json')
+  files = []
+  for path in tf.io.gfile.glob(pattern):
+    with tf.io.gfile.GFile(path) as f:
+      files.append((path, f.read()))
+  return files
+
+
+def _split_of(shard_path: str, record: Dict[str, Any]) -> str:
+  """The shard prefix (split) of a shard listed in a metadata record."""
+  name = os.path.basename(shard_path)
+  return max((p for p in record['shard_prefixes'] if name.startswith(p)),
+             key=len)
+
+
+def _first_example_lengths(path: str) -> Optional[Dict[str, int]]:
+  """Number of values of each feature of the first example in `path`."""
+  record = next(iter(tf.data.TFRecordDataset(path).take(1)), None)
+  if record is None:
+    return None
+  example = tf.train.Example.FromString(record.numpy())
+  lengths = {}
+  for key, feature in example.features.feature.items():
+    kind = feature.WhichOneof('kind')
+    lengths[key] = len(getattr(feature, kind).value) if kind else 0
+  return lengths
 
 
 @gin.register

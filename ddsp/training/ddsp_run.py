@@ -10,6 +10,7 @@ Train (resumes from the latest checkpoint in --save_dir, if any):
 Evaluate (losses and metrics) or sample (audio and plots) its checkpoints:
 
   ddsp_run --mode=eval --save_dir=runs/violin --run_once \
+    --gin_file=datasets/tfrecord.gin \
     --gin_param="TFRecordProvider.file_pattern='data/test.tfrecord*'"
 
 Gin files are looked up in the package's gin/ directory, then in each
@@ -21,7 +22,6 @@ error, reported (like a missing file, unreadable data, a corrupt checkpoint,
 an unwritable save_dir or a NaN loss) in one line before or instead of
 training; -v=1 adds the traceback.
 """
-import importlib.resources
 import os
 import time
 
@@ -73,11 +73,19 @@ flags.DEFINE_integer('initial_delay_secs', None,
 
 
 def _package_gin_dir() -> str:
-  """The gin/ directory shipped as the package data `ddsp.training.gin`."""
-  try:
-    return str(importlib.resources.files('ddsp.training.gin'))
-  except ModuleNotFoundError:
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gin')
+  """The shipped gin/ directory.
+
+  Installed, it is `ddsp/training/gin` (package data `ddsp.training.gin`);
+  in a source checkout or an editable install, `gin/` at the repository
+  root (it has no `__init__.py`, so it cannot be found as a package).
+  """
+  training_dir = os.path.dirname(os.path.abspath(__file__))
+  candidates = [os.path.join(training_dir, 'gin'),
+                os.path.join(training_dir, os.pardir, os.pardir, 'gin')]
+  for candidate in candidates:
+    if os.path.isfile(os.path.join(candidate, 'optimization', 'base.gin')):
+      return os.path.normpath(candidate)
+  return candidates[0]
 
 
 GIN_PATH = _package_gin_dir()

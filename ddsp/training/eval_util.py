@@ -18,6 +18,8 @@ from absl import logging
 import gin
 import tensorflow as tf
 
+from ddsp import spectral_ops
+from ddsp.training import data
 from ddsp.training import train_util
 
 TensorDict = Dict[str, tf.Tensor]
@@ -56,14 +58,24 @@ def compute_losses(model, batch: TensorDict, outputs: TensorDict,
 
 
 def _restore(model, checkpoint_path: str, batch: TensorDict) -> None:
-  """Builds `model` on `batch` (if needed) and restores its weights."""
+  """Builds `model` on `batch` (if needed) and restores its weights.
+
+  Raises:
+    train_util.CheckpointError: naming the checkpoint, if it is unreadable
+      or does not match the model.
+  """
   if not model.built or not model.variables:
     model(dict(batch), training=False)
-  if hasattr(model, 'restore'):
-    model.restore(checkpoint_path)
-  else:
+  if not hasattr(model, 'restore'):
     train_util.restore_checkpoint(tf.train.Checkpoint(model=model),
-                                  checkpoint_path, partial=False)
+                                  checkpoint_path)
+    return
+  try:
+    model.restore(checkpoint_path)
+  except (tf.errors.OpError, IndexError, AssertionError, ValueError) as e:
+    raise train_util.CheckpointError(
+        f'Cannot restore {checkpoint_path}: {train_util.first_line(e)}'
+    ) from e
 
 
 def _new_checkpoints(restore_dir: str, min_interval_secs: float,
@@ -112,7 +124,9 @@ def evaluate_or_sample(data_provider,
   """Evaluates or samples every new checkpoint in `restore_dir`.
 
   Args:
-    data_provider: A `DataProvider` (read in order, without shuffling).
+    data_provider: A `DataProvider` (read in order, without shuffling). For
+      `SyntheticNotes`, each batch's audio is rendered by the model's
+      `generate_synthetic_audio` (confidence 1, loudness computed).
     model: The model; built on the first batch, restored per checkpoint.
     evaluator_classes: `evaluators.BaseEvaluator` subclasses, each made with
       `(sample_rate, frame_rate)` of the provider.
@@ -148,7 +162,8 @@ def evaluate_or_sample(data_provider,
       n_batches = _process_checkpoint(
           model, checkpoint_path, dataset, evaluators, step,
           do_eval=evaluate_and_sample or mode == 'eval',
-          do_sample=evaluate_and_sample or mode == 'sample')
+          do_sample=evaluate_and_sample or mode == 'sample',
+          synthetic_notes=isinstance(data_provider, data.SyntheticNotes))
     writer.flush()
     logging.info('%s of %s: %d batches in %.1f s.', mode, checkpoint_path,
                  n_batches, time.time() - start)
@@ -156,11 +171,23 @@ def evaluate_or_sample(data_provider,
       break
 
 
+def _render_synthetic_notes(model, batch: TensorDict) -> TensorDict:
+  """Audio, confidence and loudness for a batch of synthetic-note controls."""
+  batch = dict(batch)
+  batch['audio'] = model.generate_synthetic_audio(batch)
+  batch['f0_confidence'] = tf.ones_like(batch['f0_hz'])[:, :, 0]
+  batch['loudness_db'] = spectral_ops.compute_loudness(batch['audio'])
+  return batch
+
+
 def _process_checkpoint(model, checkpoint_path: str, dataset, evaluators,
-                        step: int, do_eval: bool, do_sample: bool) -> int:
+                        step: int, do_eval: bool, do_sample: bool,
+                        synthetic_notes: bool) -> int:
   """Runs the evaluators over `dataset` for one checkpoint; returns batches."""
   n_batches = 0
   for batch in dataset:
+    if synthetic_notes:
+      batch = _render_synthetic_notes(model, batch)
     if n_batches == 0:
       _restore(model, checkpoint_path, batch)
     outputs, losses = model(dict(batch), return_losses=True, training=False)
@@ -191,19 +218,7 @@ def evaluate(data_provider,
              run_once: bool = False,
              run_until_step: int = 0) -> None:
   """Evaluates checkpoints: losses and metrics (see `evaluate_or_sample`)."""
-  evaluate_or_sample(
-      data_provider=data_provider,
-      model=model,
-      evaluator_classes=evaluator_classes,
-      mode='eval',
-      save_dir=save_dir,
-      restore_dir=restore_dir,
-      batch_size=batch_size,
-      num_batches=num_batches,
-      repeats=repeats,
-      ckpt_delay_secs=ckpt_delay_secs,
-      run_once=run_once,
-      run_until_step=run_until_step)
+  evaluate_or_sample(mode='eval', **locals())
 
 
 @gin.configurable
@@ -218,15 +233,4 @@ def sample(data_provider,
            run_once: bool = False,
            run_until_step: int = 0) -> None:
   """Samples checkpoints: audio and plot summaries (see `evaluate_or_sample`)."""
-  evaluate_or_sample(
-      data_provider=data_provider,
-      model=model,
-      evaluator_classes=evaluator_classes,
-      mode='sample',
-      save_dir=save_dir,
-      restore_dir=restore_dir,
-      batch_size=batch_size,
-      num_batches=num_batches,
-      ckpt_delay_secs=ckpt_delay_secs,
-      run_once=run_once,
-      run_until_step=run_until_step)
+  evaluate_or_sample(mode='sample', **locals())

@@ -4,7 +4,7 @@
 step is read after each update, so summaries and checkpoints land on steps
 300, 600, ... (`ckpt-300`), a final checkpoint is always written, and the
 operative gin config is saved as `operative_config-<start step>.gin`.
-Added for watching and robustness (ENVIRONMENT.md explains the traps):
+Added for watching and robustness:
 - a log line every `steps_per_log` steps with the losses, steps/s and ETA;
   TensorBoard scalars `losses/<name>`, `learning_rate`, `steps_per_sec` and,
   at each summary step, audio and spectrogram summaries of one generated
@@ -18,7 +18,6 @@ Added for watching and robustness (ENVIRONMENT.md explains the traps):
 - `save_dir` is checked to be writable and the data to be readable before
   any step runs.
 """
-import contextlib
 import json
 import os
 import re
@@ -33,6 +32,7 @@ import gin
 import numpy as np
 import tensorflow as tf
 
+from ddsp import file_io
 from ddsp.training import checkpoints
 from ddsp.training import cloud
 from ddsp.training import summaries
@@ -187,18 +187,6 @@ def get_latest_operative_config(restore_dir: str) -> str:
     return get_latest_file(os.path.dirname(expand_path(restore_dir)))
 
 
-def write_text_atomically(path: str, text: str) -> None:
-  """Writes under a temporary name in the same directory, then renames."""
-  temp_path = f'{path}.tmp-{uuid.uuid4().hex}'
-  try:
-    with tf.io.gfile.GFile(temp_path, 'w') as f:
-      f.write(text)
-    tf.io.gfile.rename(temp_path, path, overwrite=True)
-  finally:
-    if tf.io.gfile.exists(temp_path):
-      tf.io.gfile.remove(temp_path)
-
-
 def check_writable(directory: str) -> None:
   """Creates `directory` and checks that a file can be written in it.
 
@@ -239,7 +227,8 @@ def write_gin_config(summary_writer, save_dir: str, step: int) -> str:
 
   Args:
     summary_writer: A `tf.summary` writer.
-    save_dir: Where `operative_config-<step>.gin` is written (atomically).
+    save_dir: Where `operative_config-<step>.gin` is written (atomically,
+      `ddsp.file_io`).
     step: Training step at the start of this run.
 
   Returns:
@@ -248,7 +237,7 @@ def write_gin_config(summary_writer, save_dir: str, step: int) -> str:
   config_str = gin.operative_config_str()
   base_name = f'operative_config-{step}'
   path = os.path.join(save_dir, base_name + '.gin')
-  write_text_atomically(path, config_str)
+  file_io.write_text(path, config_str)
   with summary_writer.as_default():
     tf.summary.text(f'gin/{base_name}', _markdown_from_gin(config_str),
                     step=step)

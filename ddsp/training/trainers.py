@@ -4,7 +4,7 @@ One `Trainer` owns a model, its optimizer and a `tf.distribute` strategy.
 `train_step` runs one update on every replica; the training loop itself
 (logging, summaries, cadence, signals) lives in `train_util.train`.
 
-Keras 3 notes (see ENVIRONMENT.md):
+Keras 3 notes:
 - `optimizer.apply_gradients` inside `strategy.run` sums the replicas'
   gradients, so each replica's loss is divided by `num_replicas_in_sync`
   before differentiation; the update then equals the single-device update on

@@ -13,25 +13,37 @@ from typing import List, Sequence, Tuple
 from absl import app
 from absl import flags
 
-FLAGS = flags.FLAGS
+# Its own flag set: `ddsp_run` defines flags with the same names.
+FLAGS = flags.FlagValues()
 
-flags.DEFINE_string('save_dir', None, 'Where checkpoints and summaries go.')
+flags.DEFINE_string('save_dir', None, 'Where checkpoints and summaries go.',
+                    flag_values=FLAGS)
 flags.DEFINE_string('restore_dir', '', 'Where to resume from (default: '
-                    'save_dir).')
-flags.DEFINE_string('file_pattern', None, 'TFRecord files to train on.')
-flags.DEFINE_integer('batch_size', 32, 'Global batch size.')
-flags.DEFINE_float('learning_rate', 0.003, 'Initial learning rate.')
-flags.DEFINE_integer('num_steps', 30000, 'Training steps.')
+                    'save_dir).', flag_values=FLAGS)
+flags.DEFINE_string('file_pattern', None, 'TFRecord files to train on.',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('batch_size', 32, 'Global batch size.',
+                     flag_values=FLAGS)
+flags.DEFINE_float('learning_rate', 0.003, 'Initial learning rate.',
+                   flag_values=FLAGS)
+flags.DEFINE_integer('num_steps', 30000, 'Training steps.', flag_values=FLAGS)
 flags.DEFINE_float('early_stop_loss_value', 0.0,
-                   'Stop once the total loss is at or below this.')
-flags.DEFINE_integer('steps_per_summary', 300, 'Steps between summaries.')
-flags.DEFINE_integer('steps_per_save', 300, 'Steps between checkpoints.')
+                   'Stop once the total loss is at or below this.',
+                   flag_values=FLAGS)
+flags.DEFINE_integer('steps_per_summary', 300, 'Steps between summaries.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('steps_per_save', 300, 'Steps between checkpoints.',
+                     flag_values=FLAGS)
 flags.DEFINE_boolean('hypertune', False,
-                     'Report the loss to hyperparameter tuning.')
-flags.DEFINE_multi_string('gin_search_path', [], 'Extra gin search paths.')
-flags.DEFINE_multi_string('gin_file', [], 'Extra gin files.')
-flags.DEFINE_multi_string('gin_param', [], 'Extra gin bindings.')
-flags.mark_flags_as_required(['save_dir', 'file_pattern'])
+                     'Report the loss to hyperparameter tuning.',
+                     flag_values=FLAGS)
+flags.DEFINE_multi_string('gin_search_path', [], 'Extra gin search paths.',
+                          flag_values=FLAGS)
+flags.DEFINE_multi_string('gin_file', [], 'Extra gin files.',
+                          flag_values=FLAGS)
+flags.DEFINE_multi_string('gin_param', [], 'Extra gin bindings.',
+                          flag_values=FLAGS)
+flags.mark_flags_as_required(['save_dir', 'file_pattern'], flag_values=FLAGS)
 
 
 def get_worker_behavior_info(save_dir: str) -> Tuple[str, str]:
@@ -86,5 +98,15 @@ def main(unused_argv):
   subprocess.run(args=command, check=True)
 
 
+def _parse_flags(argv: List[str]) -> List[str]:
+  """Parses this module's flags; absl's own flags keep their defaults."""
+  try:
+    remaining = FLAGS(argv)
+  except flags.Error as e:
+    raise SystemExit(f'{argv[0]}: {e}') from None
+  flags.FLAGS(argv[:1])
+  return remaining
+
+
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=_parse_flags)

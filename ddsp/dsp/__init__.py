@@ -1,0 +1,1 @@
+"""Implementation of `ddsp.core`, one module per job (see `ddsp/core.py`)."""
