@@ -13,8 +13,7 @@ TensorFlow-free side (running and checking):
 - `runtime`: `StreamingSynth` and offline rendering with LiteRT and numpy;
 - `render`: the `ddsp_render` command line;
 - `tflite_check`, `metadata`: op lists, runtime versions, the plugin's model
-  interface and the metadata zip;
-- `files`: atomic writes.
+  interface and the metadata zip.
 
 This package imports nothing itself, so `import ddsp.export.runtime` loads no
 TensorFlow.

@@ -14,8 +14,8 @@ from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Text
 import numpy as np
 
 from ddsp import crepe
+from ddsp import file_io
 from ddsp.export import feature_model
-from ddsp.export import files
 from ddsp.export import runtime
 from ddsp.export import streaming_synth
 from ddsp.export import tflite_check
@@ -129,7 +129,9 @@ def build_bundle(save_dir,
                     chunk_frames=chunk_frames),
   }
   config.update(extra_config or {})
-  with files.atomic_directory(save_dir) as staging:
+  pathlib.Path(save_dir).parent.mkdir(parents=True, exist_ok=True)
+  with file_io.atomic_directory(save_dir) as staging:
+    staging = pathlib.Path(staging)
     for name, flatbuffer in models.items():
       (staging / config['models'][name]).write_bytes(flatbuffer)
     (staging / runtime.BUNDLE_FILE).write_text(json.dumps(config, indent=2))

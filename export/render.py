@@ -20,7 +20,7 @@ import numpy as np
 import soundfile as sf
 
 from ddsp import audio_io
-from ddsp.export import files
+from ddsp import file_io
 from ddsp.export import runtime
 
 FLAGS = flags.FLAGS
@@ -56,7 +56,7 @@ def render_file(bundle_dir, input_path, output_path, block_size: int = 512,
   wav = io.BytesIO()
   sf.write(wav, output[synth.latency:], bundle.sample_rate, format='WAV',
            subtype='FLOAT')
-  files.write_bytes_atomic(output_path, wav.getvalue())
+  file_io.write_bytes(output_path, wav.getvalue())
   seconds = len(audio) / bundle.sample_rate
   return {'seconds': seconds, 'wall_seconds': wall,
           'real_time_factor': wall / seconds, 'latency': synth.latency}

@@ -1,4 +1,4 @@
-"""The TensorFlow-free runtime, the `ddsp_render` CLI and atomic writes."""
+"""The TensorFlow-free runtime and the `ddsp_render` CLI."""
 
 import json
 import subprocess
@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ddsp.export import files
 from ddsp.export import runtime
 
 import export_testing
@@ -102,30 +101,3 @@ def test_model_inputs_are_checked(bundle_dir):
   synth = runtime.StreamingSynth(bundle_dir)
   with pytest.raises(ValueError, match='mono'):
     synth.process(np.zeros((10, 2), np.float32))
-
-
-def test_atomic_directory_leaves_nothing_on_failure(tmp_path):
-  target = tmp_path / 'export'
-  with files.atomic_directory(target) as staging:
-    (staging / 'model.tflite').write_bytes(b'one')
-  assert (target / 'model.tflite').read_bytes() == b'one'
-  with pytest.raises(KeyboardInterrupt):
-    with files.atomic_directory(target) as staging:
-      (staging / 'model.tflite').write_bytes(b'half')
-      raise KeyboardInterrupt
-  assert (target / 'model.tflite').read_bytes() == b'one'
-  assert sorted(p.name for p in tmp_path.iterdir()) == ['export']
-  with files.atomic_directory(target) as staging:
-    (staging / 'other').write_bytes(b'two')
-  assert sorted(p.name for p in target.iterdir()) == ['other']
-  with pytest.raises(FileExistsError):
-    with files.atomic_directory(target, overwrite=False):
-      pass
-
-
-def test_write_bytes_atomic_replaces_whole_files(tmp_path):
-  path = files.write_bytes_atomic(tmp_path / 'a' / 'model.tflite', b'x' * 10)
-  assert path.read_bytes() == b'x' * 10
-  files.write_bytes_atomic(path, b'y')
-  assert path.read_bytes() == b'y'
-  assert [p.name for p in path.parent.iterdir()] == ['model.tflite']
