@@ -82,10 +82,13 @@ def make_run(save_dir, gin_file, features, bindings=()):
   return model
 
 
-def write_tfrecord(path, n_examples=2, seconds=4, frame_rate=250):
-  """Examples in the layout TFRecordProvider reads by default (not
-  centred): a 220 Hz tone, f0 220 Hz, confidence 0.9, loudness -20 dB."""
-  n_samples, n_frames = 16000 * seconds, frame_rate * seconds
+def write_tfrecord(path, n_examples=2, seconds=4, frame_rate=250,
+                   centered=False):
+  """Examples as `TFRecordProvider(example_secs=seconds, frame_rate=...,
+  centered=...)` reads them (its defaults: 4 s, 250 Hz, not centred): a
+  220 Hz tone, f0 220 Hz, confidence 0.9, loudness -20 dB."""
+  n_samples = 16000 * seconds
+  n_frames = frame_rate * seconds + int(centered)
   t = np.arange(n_samples) / 16000
   with tf.io.TFRecordWriter(str(path)) as writer:
     for i in range(n_examples):

@@ -122,24 +122,46 @@ def test_plugin_model_export(vst_run, tmp_path):
       assert check.returncode == 0, check.stdout
 
 
-def test_default_export_renders_through_the_runtime(vst_run, tmp_path):
-  run, _, dataset = vst_run
-  result = _export(f'--model_path={run}', f'--dataset_path={dataset}',
-                   '--reverb=false')
+def test_ddsp_run_model_exports_and_renders_without_tensorflow(tmp_path):
+  # Two training steps of models/vst/vst.gin with `ddsp_run`.
+  data = tmp_path / 'data.tfrecord'
+  export_testing.write_tfrecord(data, n_examples=2, frame_rate=50,
+                                centered=True)
+  run = tmp_path / 'run'
+  train = subprocess.run(
+      [sys.executable, '-m', 'ddsp.training.ddsp_run', '--mode=train',
+       f'--save_dir={run}', '--gin_file=models/vst/vst.gin',
+       '--gin_file=datasets/tfrecord.gin',
+       f"--gin_param=TFRecordProvider.file_pattern='{data}'",
+       '--gin_param=TFRecordProvider.frame_rate=50',
+       '--gin_param=TFRecordProvider.centered=True',
+       '--gin_param=batch_size=2', '--gin_param=train_util.train.num_steps=2',
+       '--gin_param=train_util.train.steps_per_save=2',
+       '--gin_param=train_util.train.steps_per_summary=2'],
+      capture_output=True, text=True, timeout=900)
+  assert train.returncode == 0, train.stderr[-3000:]
+  # Default export (streaming_f0_pw); statistics from the training data.
+  result = _export(f'--model_path={run}', '--reverb=false')
   assert result.returncode == 0, result.stderr[-3000:]
-  bundle_dir = run / 'export' / 'tflite'  # streaming_f0_pw, default name.
+  bundle_dir = run / 'export' / 'tflite'
   bundle = runtime.Bundle(bundle_dir)
   assert bundle.config['controls']['inputs'] == ['f0_scaled', 'pw_scaled']
   assert bundle.config['metadata']['num_harmonics'] == 60
   assert tflite_check.vst_control_problems(
       bundle_dir / 'controls.tflite') == []
+  # Rendering a WAV loads no TensorFlow.
   output = tmp_path / 'out.wav'
-  render = subprocess.run(
-      [sys.executable, '-m', 'ddsp.export.render',
-       f'--bundle_dir={bundle_dir}',
-       f'--input={TEST_DATA_DIR / "violin_excerpt.flac"}',
-       f'--output={output}'], capture_output=True, text=True, timeout=300)
+  render = subprocess.run([sys.executable, '-c', f"""
+import sys
+from ddsp.export import render
+render.render_file({str(bundle_dir)!r},
+                   {str(TEST_DATA_DIR / 'violin_excerpt.flac')!r},
+                   {str(output)!r})
+print(sorted(m for m in sys.modules
+             if m.split('.')[0] in ('tensorflow', 'keras')))"""],
+                          capture_output=True, text=True, timeout=300)
   assert render.returncode == 0, render.stderr[-3000:]
+  assert render.stdout.strip() == '[]'
   audio, rate = sf.read(output)
   assert rate == 16000 and len(audio) == 64000
   assert np.isfinite(audio).all() and np.abs(audio).max() > 0
