@@ -11,8 +11,10 @@ round so that machine load hits every model alike:
 * the chain: `StreamingSynth.process` on 320-sample blocks, i.e. all three
   models plus the numpy glue of a real-time host;
 
-each as first call, median and p99 in ms. Real-time factor = median chain
-time / 20 ms. The interpreters run with one thread; `--cpu N` also pins the
+each as first call, median and p99 in ms, by the wall clock and by the
+thread's CPU time (which leaves out time the core spends on other processes,
+so it is what the chain costs on a shared machine). Real-time factor =
+median chain wall time / 20 ms. The interpreters run with one thread; `--cpu N` also pins the
 process to CPU N.
 
 Usage: python bench/tflite_bench.py [--rounds 10] [--hops_per_round 100]
@@ -47,6 +49,15 @@ def stats(seconds) -> str:
   ms = np.asarray(seconds) * 1e3
   return (f'first {ms[0]:7.3f}  median {np.median(ms[1:]):7.3f}  '
           f'p99 {np.percentile(ms[1:], 99):7.3f}')
+
+
+def timed(fn, i, hops):
+  """(wall, thread CPU) seconds per hop of fn(i); CPU time leaves out the
+  time other processes hold the core (a loaded, shared machine)."""
+  wall, cpu = time.perf_counter(), time.thread_time()
+  fn(i)
+  return ((time.perf_counter() - wall) / hops,
+          (time.thread_time() - cpu) / hops)
 
 
 def main():
@@ -113,17 +124,18 @@ def main():
              'synth': (synth, 1), 'synth_chunk (per hop)': (synth_chunk, chunk),
              'chain: StreamingSynth.process(320 samples)': (chain, 1)}
     times = {name: [] for name in cases}
+    cpu_times = {name: [] for name in cases}
     for _ in range(args.rounds):
       for name, (fn, hops) in cases.items():
         for i in range(n if hops == 1 else max(1, n // hops)):
-          start = time.perf_counter()
-          fn(i)
-          times[name].append((time.perf_counter() - start) / hops)
+          wall, cpu = timed(fn, i, hops)
+          times[name].append(wall)
+          cpu_times[name].append(cpu)
 
     print(f'\nPer-hop latency (ms, 1 thread, float16 bundle, '
-          f'{args.rounds} rounds x {n} hops):')
+          f'{args.rounds} rounds x {n} hops), wall clock | thread CPU time:')
     for name, seconds in times.items():
-      print(f'  {name:44s} {stats(seconds)}')
+      print(f'  {name:44s} {stats(seconds)} | {stats(cpu_times[name])}')
     chain_ms = np.median(times['chain: StreamingSynth.process(320 samples)'])
     print(f'\nChain: {chain_ms * 1e3:.3f} ms per 20 ms hop = real-time factor '
           f'{chain_ms / 0.02:.4f} ({0.02 / chain_ms:.0f}x real time); '

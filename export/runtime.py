@@ -186,6 +186,10 @@ class StreamingSynth:
     self._features = self.bundle.model('features')
     self._controls = self.bundle.model('controls')
     self._synth = self.bundle.model('synth')
+    # One silent hop now, so that the interpreters' one-off setup (weight
+    # packing on the first invoke) does not land on the audio thread.
+    self.reset()
+    self._render_frame(np.zeros(self.bundle.frame_size, np.float32))
     self.reset()
 
   def reset(self) -> None:
