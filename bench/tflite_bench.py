@@ -14,8 +14,8 @@ round so that machine load hits every model alike:
 each as first call, median and p99 in ms, by the wall clock and by the
 thread's CPU time (which leaves out time the core spends on other processes,
 so it is what the chain costs on a shared machine). Real-time factor =
-median chain wall time / 20 ms. The interpreters run with one thread; `--cpu N` also pins the
-process to CPU N.
+median chain wall time / 20 ms. The interpreters run with one thread;
+`--cpu N` also pins the process to CPU N.
 
 Usage: python bench/tflite_bench.py [--rounds 10] [--hops_per_round 100]
        [--cpu 0]

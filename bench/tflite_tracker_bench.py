@@ -51,6 +51,7 @@ VARIANTS = {
 def load_clips(data_dir: pathlib.Path, prefix: str):
   """[(name, audio, f0 ground truth at 50 frames/s)] of clips `prefix`*."""
   import json  # pylint: disable=g-import-not-at-top
+
   import soundfile as sf  # pylint: disable=g-import-not-at-top
   clips = []
   for instrument in ('violin', 'flute'):
@@ -72,7 +73,7 @@ def convert_variant(name: str, calibration_audio: np.ndarray) -> bytes:
   function = feature_model.feature_function(
       feature_model.TrackerConfig(**kwargs),
       outputs=('f0_hz', 'f0_confidence'))
-  representative = (bundle._calibration_frames(calibration_audio, HOP)  # pylint: disable=protected-access
+  representative = (bundle.calibration_frames(calibration_audio, HOP)
                     if quantization == 'int8' else None)
   return tflite_convert.convert(function, quantization, representative,
                                 feature_model.INT8_FLOAT_OPS)

@@ -27,7 +27,7 @@ from ddsp.version import __version__
 QUANTIZABLE = ('features', 'controls')
 
 
-def _calibration_frames(audio: np.ndarray, hop_size: int,
+def calibration_frames(audio: np.ndarray, hop_size: int,
                         max_frames: int = 200) -> Callable[[], Iterable]:
   """Representative dataset of centred CREPE frames of `audio`, for int8."""
   frames = crepe.frame_audio(np.pad(np.asarray(audio, np.float32),
@@ -46,8 +46,7 @@ def build_bundle(save_dir,
                  control_inputs: Sequence[Text],
                  control_state_size: int,
                  synth_config: streaming_synth.SynthConfig,
-                 tracker: feature_model.TrackerConfig = (
-                     feature_model.TrackerConfig()),
+                 tracker: Optional[feature_model.TrackerConfig] = None,
                  quantization: Optional[Text] = None,
                  calibration_audio: Optional[np.ndarray] = None,
                  chunk_frames: int = 50,
@@ -62,7 +61,8 @@ def build_bundle(save_dir,
     control_inputs: Its feature inputs, e.g. ('f0_scaled', 'pw_scaled').
     control_state_size: Its recurrent state size.
     synth_config: The synthesiser (sample rate, hop, sizes, alignment).
-    tracker: The CREPE variant of the feature model.
+    tracker: The CREPE variant of the feature model (default: float32
+      CREPE tiny, `TrackerConfig()`).
     quantization: Weights of the feature and control models: None
       (float32), 'float16', 'dynamic_range' or 'int8' (features only get
       int8 activations; controls then use dynamic range).
@@ -73,6 +73,7 @@ def build_bundle(save_dir,
   Returns:
     The bundle directory.
   """
+  tracker = tracker or feature_model.TrackerConfig()
   if synth_config.sample_rate != crepe.SAMPLE_RATE:
     raise ValueError(f'On-device feature extraction runs at '
                      f'{crepe.SAMPLE_RATE} Hz; the synth config has '
@@ -88,7 +89,7 @@ def build_bundle(save_dir,
   if quantization == 'int8':
     if calibration_audio is None:
       raise ValueError("quantization='int8' needs `calibration_audio`.")
-    representative = _calibration_frames(calibration_audio,
+    representative = calibration_frames(calibration_audio,
                                          synth_config.hop_size)
   functions = {
       'features': feature_model.feature_function(tracker, feature_outputs),

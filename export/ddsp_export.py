@@ -42,12 +42,23 @@ import tempfile
 
 from absl import app
 from absl import flags
-import gin
 import numpy as np
 import soundfile as sf
+import tensorflow as tf
 
+from ddsp import audio_io
+from ddsp import core
+from ddsp.export import bundle
+from ddsp.export import inference
 from ddsp.export import metadata as metadata_lib
+from ddsp.export import streaming_synth
 from ddsp.export import tflite_check
+from ddsp.export import tflite_convert
+from ddsp.training import data
+from ddsp.training import models
+from ddsp.training import postprocessing
+from ddsp.version import __version__
+import gin
 
 FLAGS = flags.FLAGS
 
@@ -105,9 +116,6 @@ def get_data_provider(dataset_path, model_path):
     FileNotFoundError: `dataset_path` matches no files.
     ValueError: Neither is available.
   """
-  from ddsp.export import inference  # pylint: disable=g-import-not-at-top
-  from ddsp.training import data  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   if dataset_path:
     dataset_path = os.path.expanduser(dataset_path)
     if not tf.io.gfile.glob(dataset_path):
@@ -127,10 +135,6 @@ def get_data_provider(dataset_path, model_path):
 
 def get_metadata_dict(data_provider, model_path) -> dict:
   """The `metadata.json` dict: statistics, version, time, rates and sizes."""
-  from ddsp import core  # pylint: disable=g-import-not-at-top
-  from ddsp.export import inference  # pylint: disable=g-import-not-at-top
-  from ddsp.training import postprocessing  # pylint: disable=g-import-not-at-top
-  from ddsp.version import __version__  # pylint: disable=g-import-not-at-top
   inference.parse_operative_config(model_path)
   rates = inference.model_rates()
   stats = postprocessing.compute_dataset_statistics(
@@ -156,7 +160,6 @@ def get_metadata_dict(data_provider, model_path) -> dict:
 
 def get_inference_model(ckpt):
   """The inference model of `--inference_model` for a checkpoint."""
-  from ddsp.export import inference  # pylint: disable=g-import-not-at-top
   with gin.unlock_config():
     gin.parse_config(FLAGS.gin_param)
   classes = {
@@ -203,7 +206,6 @@ def saved_model_to_tflite(model, save_dir, metadata_file=None, name=''):
   its weights frozen, so it runs on the plain TFLite runtime and in TFLite
   2.9.1. A `metadata_file` is appended as a zip (`metadata.json`).
   """
-  from ddsp.export import tflite_convert  # pylint: disable=g-import-not-at-top
   quantization = (None if FLAGS.tflite_quantization == 'none' else
                   FLAGS.tflite_quantization)
   flatbuffer = tflite_convert.convert(model.tflite_function(), quantization)
@@ -218,8 +220,6 @@ def saved_model_to_tflite(model, save_dir, metadata_file=None, name=''):
 
 def export_streaming_bundle(model, save_dir, metadata_file=None):
   """The on-device bundle of a stateless control model (streaming_f0_pw)."""
-  from ddsp.export import bundle  # pylint: disable=g-import-not-at-top
-  from ddsp.export import streaming_synth  # pylint: disable=g-import-not-at-top
   harmonic = model.processor_group.harmonic
   config = streaming_synth.SynthConfig(
       sample_rate=model.sample_rate, hop_size=model.hop_size,
@@ -251,10 +251,6 @@ def export_impulse_response(model_path, save_dir, target_sr=None):
   Returns:
     The files written ([] if the model has no reverb named 'reverb').
   """
-  from ddsp import audio_io  # pylint: disable=g-import-not-at-top
-  from ddsp.export import inference  # pylint: disable=g-import-not-at-top
-  from ddsp.training import models  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   inference.parse_operative_config(model_path)
   model = models.Autoencoder()
   group = model.processor_group

@@ -229,7 +229,7 @@ def frame_features(frame: tf.Tensor, network: CrepeNetwork,
 
 def feature_function(config: TrackerConfig = TrackerConfig(),
                      outputs: Sequence[Text] = FEATURE_OUTPUTS[:5],
-                     as_tuple: bool = False) -> tf.types.experimental.GenericFunction:
+                     as_tuple: bool = False):
   """`tf.function` of one frame `audio` [1024] -> features (see
   `frame_features`), as a dict, or a tuple in `outputs` order (`as_tuple`,
   for the DDSP-VST feature interface `VST_FEATURE_OUTPUTS`)."""

@@ -35,14 +35,11 @@ Differences from 3.7.0, each deliberate:
   phase exactly (3.7.0: float32 `angular_cumsum`, not wrapped).
 """
 
-import os
 from typing import Any, Dict, List, Sequence, Text
 
-import gin
 import numpy as np
 import tensorflow as tf
 
-from ddsp import core
 from ddsp import crepe
 from ddsp import registration
 from ddsp.export import control_model
@@ -50,8 +47,8 @@ from ddsp.export import feature_model
 from ddsp.export import streaming_synth
 from ddsp.training import decoders
 from ddsp.training import models
-from ddsp.training import preprocessing
 from ddsp.training import train_util
+import gin
 
 _GIN_MODULE = 'ddsp.training.inference'
 _AUTOENCODER_DAG = """ProcessorGroup.dag = [
@@ -108,15 +105,21 @@ def model_rates() -> Dict[Text, int]:
   try:
     frame_rate, frame_size = query('%frame_rate'), query('%frame_size')
   except ValueError:
-    preprocessor = _configurable_name('Autoencoder.preprocessor')
-    hop_size = query('Harmonic.n_samples') // query(f'{preprocessor}.time_steps')
-    frame_rate, frame_size = sample_rate // hop_size, crepe.FRAME_SIZE
+    frame_rate = sample_rate // _preprocessor_hop_size()
+    frame_size = crepe.FRAME_SIZE
   splits = dict(query('RnnFcDecoder.output_splits'))
   return {'frame_rate': frame_rate, 'frame_size': frame_size,
           'sample_rate': sample_rate, 'hop_size': sample_rate // frame_rate,
           'n_harmonics': splits['harmonic_distribution'],
           'n_noise': splits.get('noise_magnitudes', 0),
           'state_size': query('RnnFcDecoder.rnn_channels')}
+
+
+def _preprocessor_hop_size() -> int:
+  """Samples per frame of a time_steps-based preprocessor (F0Loudness,
+  F0Power): `Harmonic.n_samples // time_steps`."""
+  preprocessor = _configurable_name('Autoencoder.preprocessor')
+  return query('Harmonic.n_samples') // query(f'{preprocessor}.time_steps')
 
 
 def _configurable_name(name: Text) -> Text:
@@ -195,7 +198,7 @@ class AutoencoderInference(models.Autoencoder):
     parse_operative_config(ckpt)
     preprocessor = _configurable_name('Autoencoder.preprocessor')
     sample_rate = query('Harmonic.sample_rate')
-    hop_size = query('Harmonic.n_samples') // query(f'{preprocessor}.time_steps')
+    hop_size = _preprocessor_hop_size()
     n_frames = int(length_seconds * sample_rate / hop_size)
     n_samples = n_frames * hop_size
     bindings = [f'Harmonic.n_samples = {n_samples}',

@@ -12,8 +12,8 @@ which Python reads and JUCE does not (vst-interface.md §3).
 import json
 import pathlib
 import struct
-import zipfile
 from typing import Any, Dict, Mapping, Union
+import zipfile
 
 METADATA_FILE = 'metadata.json'
 # Keys in the order ddsp 3.7.0's `ddsp_export` writes them.

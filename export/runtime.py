@@ -31,9 +31,9 @@ from typing import Dict, Optional, Text, Union
 import numpy as np
 
 try:
-  from ai_edge_litert import interpreter as _litert  # pylint: disable=g-import-not-at-top
+  from ai_edge_litert import interpreter as _litert
 except ImportError:  # pragma: no cover - depends on what is installed.
-  from tflite_runtime import interpreter as _litert  # pylint: disable=g-import-not-at-top
+  from tflite_runtime import interpreter as _litert
 
 BUNDLE_FILE = 'bundle.json'
 BUNDLE_FORMAT = 1

@@ -40,7 +40,7 @@ int64.
 """
 
 import dataclasses
-from typing import Dict, Optional, Text, Tuple
+from typing import Dict, Text, Tuple
 
 import numpy as np
 import tensorflow as tf

@@ -18,8 +18,8 @@ import numpy as np
 from ddsp.export import metadata as metadata_lib
 
 try:
-  from ai_edge_litert import interpreter as _litert  # pylint: disable=g-import-not-at-top
-  from ai_edge_litert import schema_py_generated as _schema  # pylint: disable=g-import-not-at-top
+  from ai_edge_litert import interpreter as _litert
+  from ai_edge_litert import schema_py_generated as _schema
 except ImportError:  # pragma: no cover - depends on what is installed.
   _litert = _schema = None
 

@@ -20,8 +20,10 @@ import tempfile
 from typing import Callable, Iterable, Optional, Sequence, Text
 
 import tensorflow as tf
+
 # pylint: disable=g-direct-tensorflow-import
 from tensorflow.python.framework import convert_to_constants
+
 # pylint: enable=g-direct-tensorflow-import
 
 SIGNATURE_KEY = 'call'

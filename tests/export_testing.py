@@ -3,7 +3,6 @@ and `ddsp_run`-like save dirs of gin models."""
 
 import pathlib
 
-import gin
 import keras
 import numpy as np
 import tensorflow as tf
@@ -14,6 +13,7 @@ from ddsp.export import control_model
 from ddsp.export import streaming_synth
 from ddsp.training import decoders
 from ddsp.training import models
+import gin
 
 # models/vst/vst.gin's decoder.
 VST_DECODER = dict(rnn_channels=512, rnn_type='gru', ch=256,

@@ -6,7 +6,9 @@ import shutil
 import subprocess
 import sys
 
-import gin
+from conftest import SHARED_DIR
+from conftest import TEST_DATA_DIR
+import export_testing
 import numpy as np
 import pytest
 import soundfile as sf
@@ -18,10 +20,7 @@ from ddsp.export import metadata
 from ddsp.export import runtime
 from ddsp.export import tflite_check
 from ddsp.export import tflite_convert
-
-import export_testing
-from conftest import SHARED_DIR
-from conftest import TEST_DATA_DIR
+import gin
 
 TFLITE291_CHECK = SHARED_DIR / 'tools' / 'tflite291-check'
 T = 201  # Frames of 4 s at 50 Hz, centred (vst.gin).

@@ -5,19 +5,19 @@ import shutil
 import tempfile
 import zipfile
 
+import export_testing
 import numpy as np
 import pytest
 import tensorflow as tf
+
 # pylint: disable=g-direct-tensorflow-import
 from tensorflow.python.framework import convert_to_constants
-# pylint: enable=g-direct-tensorflow-import
 
+# pylint: enable=g-direct-tensorflow-import
 from ddsp.export import feature_model
 from ddsp.export import metadata
 from ddsp.export import tflite_check
 from ddsp.export import tflite_convert
-
-import export_testing
 
 METADATA = {
     'mean_min_pitch_note': 55.0, 'mean_max_pitch_note': 81.0,

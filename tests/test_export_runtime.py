@@ -5,14 +5,13 @@ import subprocess
 import sys
 import textwrap
 
+from conftest import TEST_DATA_DIR
+import export_testing
 import numpy as np
 import pytest
 import soundfile as sf
 
 from ddsp.export import runtime
-
-import export_testing
-from conftest import TEST_DATA_DIR
 
 
 @pytest.fixture(scope='module')

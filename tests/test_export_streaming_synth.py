@@ -1,6 +1,5 @@
-"""Tests for ddsp.export.streaming_synth (the TF graph behind the synth models)."""
+"""Tests for ddsp.export.streaming_synth (the graph of the synth models)."""
 
-import gin
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -8,6 +7,7 @@ import tensorflow as tf
 from ddsp import core
 from ddsp import synths
 from ddsp.export import streaming_synth as ss
+import gin
 
 SR, HOP, H, N = 16000, 320, 60, 65
 

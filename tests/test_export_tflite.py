@@ -4,6 +4,9 @@ import os
 import shutil
 import subprocess
 
+from conftest import SHARED_DIR
+from conftest import TEST_DATA_DIR
+import export_testing
 import numpy as np
 import pytest
 import soundfile as sf
@@ -17,10 +20,6 @@ from ddsp.export import feature_model
 from ddsp.export import runtime
 from ddsp.export import streaming_synth
 from ddsp.export import tflite_check
-
-import export_testing
-from conftest import SHARED_DIR
-from conftest import TEST_DATA_DIR
 
 HOP = 320
 TFLITE291_CHECK = SHARED_DIR / 'tools' / 'tflite291-check'
