@@ -12,7 +12,7 @@ import gin
 SR, HOP, H, N = 16000, 320, 60, 65
 
 
-def _controls(n_frames, seed=0, jumps=True):
+def _controls(n_frames, seed=0, jumps=True, hop=HOP):
   """Vibrato and (optionally) octave jumps, random spectra."""
   rng = np.random.default_rng(seed)
   t = np.arange(n_frames) / 50.0
@@ -22,7 +22,7 @@ def _controls(n_frames, seed=0, jumps=True):
   amps = 0.5 + 0.4 * np.sin(2 * np.pi * 0.7 * t)
   hd = rng.uniform(0.0, 1.0, (n_frames, H))
   mags = rng.uniform(0.0, 1.0, (n_frames, N))**2
-  noise = rng.uniform(-1.0, 1.0, (n_frames, HOP))
+  noise = rng.uniform(-1.0, 1.0, (n_frames, hop))
   return [x.astype(np.float32) for x in (f0, amps, hd, mags, noise)]
 
 
@@ -121,11 +121,14 @@ def test_vst_hop_matches_core_streaming_harmonic_synthesis():
         [cycles(state)], atol=1e-6)
 
 
-@pytest.mark.parametrize('method', ['linear', 'window'])
-def test_clip_alignment_renders_what_the_keras_synths_render(method):
+@pytest.mark.parametrize('method, hop', [('linear', HOP), ('window', HOP),
+                                         ('window', 64)])
+def test_clip_alignment_renders_what_the_keras_synths_render(method, hop):
+  # hop 64 (250 frames/s): the 128-tap noise filter spans three hops.
   n_frames = 80
-  f0, amps, hd, mags, noise = _controls(n_frames)
-  config = ss.SynthConfig(alignment='clip', amp_resample_method=method)
+  f0, amps, hd, mags, noise = _controls(n_frames, hop=hop)
+  config = ss.SynthConfig(alignment='clip', amp_resample_method=method,
+                          hop_size=hop)
   # Frame 0 fills the synth's memory; its output and phase are dropped.
   _, _, state = _stream(config, f0[:1], amps[:1], hd[:1], mags[:1],
                         noise[:1])
@@ -134,7 +137,7 @@ def test_clip_alignment_renders_what_the_keras_synths_render(method):
   harmonic, filtered, _ = _stream(config, held(f0), held(amps), held(hd),
                                   held(mags), held(noise, zero=True), state)
   expected_harmonic = synths.Harmonic(
-      n_samples=n_frames * HOP, scale_fn=None, amp_resample_method=method)(
+      n_samples=n_frames * hop, scale_fn=None, amp_resample_method=method)(
           amps[None, :, None], hd[None], f0[None, :, None])[0]
   expected_noise = core.frequency_filter(noise.reshape(1, -1), mags[None],
                                          window_size=0)[0]
