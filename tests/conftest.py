@@ -8,8 +8,11 @@ import pytest  # pylint: disable=g-import-not-at-top
 
 TESTS_DIR = pathlib.Path(__file__).parent
 TEST_DATA_DIR = TESTS_DIR / 'data'
-SHARED_INSTRUMENTS_DIR = (TESTS_DIR.parent.parent / 'shared' / 'data' /
-                          'instruments')
+# The team's shared data and tools: ../shared next to the repository, or
+# $DDSP_SHARED_DIR (e.g. when testing from a worktree elsewhere).
+SHARED_DIR = pathlib.Path(os.environ.get('DDSP_SHARED_DIR',
+                                         TESTS_DIR.parent.parent / 'shared'))
+SHARED_INSTRUMENTS_DIR = SHARED_DIR / 'data' / 'instruments'
 
 
 @pytest.fixture

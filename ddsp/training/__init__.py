@@ -22,6 +22,7 @@ from ddsp.training import decoders
 from ddsp.training import encoders
 from ddsp.training import eval_util
 from ddsp.training import evaluators
+from ddsp.training import inference
 from ddsp.training import metrics
 from ddsp.training import models
 from ddsp.training import nn
