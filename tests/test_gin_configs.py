@@ -91,8 +91,11 @@ def test_optimization_macros_and_values():
   if not _registered('Trainer'):
     pytest.skip('ddsp.training.trainers is not on this branch')
   _parse('optimization/base_tpu.gin')
-  assert gin.query_parameter('Trainer.learning_rate') == 3e-4
-  assert gin.query_parameter('train.batch_size') == 64
+  # Bound through macros, so `--gin_param=learning_rate=...` works.
+  assert str(gin.query_parameter('Trainer.learning_rate')) == '%learning_rate'
+  assert str(gin.query_parameter('train.batch_size')) == '%batch_size'
+  assert gin.query_parameter('%learning_rate') == 3e-4
+  assert gin.query_parameter('%batch_size') == 64
 
 
 def _ae_batch(seconds, frame_rate=250):

@@ -88,22 +88,25 @@ class Model(checkpoints.Keras2Checkpoint, keras.Model):
 
     Raises:
       FileNotFoundError: If there is no checkpoint.
-      ValueError: If the model has no weights yet (call it once first: Keras
-        creates weights on the first call, and restoring before that would
-        silently restore nothing).
+      ValueError: If the model (or a part in `restore_keys`) has no weights
+        yet (call it once first: Keras creates weights on the first call, and
+        restoring before that would silently restore nothing).
       AssertionError: If some weight of the model (or of the restored
         attributes) has no value in the checkpoint.
       ValueError: If a value has a different shape than the weight.
       tf.errors.OpError, IndexError: If the checkpoint files are damaged.
     """
     checkpoint_path = checkpoints.get_latest_checkpoint(checkpoint_path)
-    if not getattr(self, '_called', False):
+    parts = {key: getattr(self, key) for key in restore_keys or ()}
+    built = (all(part.weights for part in parts.values()) if parts
+             else getattr(self, '_called', False))
+    if not built:
       raise ValueError(f'{type(self).__name__} has no weights yet: call it on '
                        f'a batch of features before restoring '
                        f'{checkpoint_path}.')
     if restore_keys:
-      parts = {key: checkpoints.keras2_trackable(getattr(self, key))
-               for key in restore_keys}
+      parts = {key: checkpoints.keras2_trackable(part)
+               for key, part in parts.items()}
       checkpoint = tf.train.Checkpoint(model=tf.train.Checkpoint(**parts))
     else:
       checkpoint = tf.train.Checkpoint(model=self)
