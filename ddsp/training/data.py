@@ -71,6 +71,7 @@ class DataProvider:
     return dataset.prefetch(buffer_size=_AUTOTUNE)
 
 
+@gin.register
 class ExperimentalDataProvider(DataProvider):
   """A dataset saved with `tf.data.Dataset.save` (EXPERIMENTAL)."""
 
@@ -91,7 +92,6 @@ class ExperimentalDataProvider(DataProvider):
     return tf.data.Dataset.load(self.data_dir)
 
 
-@gin.register
 class TfdsProvider(DataProvider):
   """A TensorFlow Datasets dataset (needs `tensorflow-datasets`)."""
 
@@ -370,6 +370,7 @@ class LegacyTFRecordProvider(TFRecordProvider):
 # ------------------------------------------------------------------------------
 # Multiple datasets
 # ------------------------------------------------------------------------------
+@gin.register
 class BaseMultiProvider(DataProvider):
   """Combines several providers that share sample and frame rates."""
 
@@ -428,6 +429,7 @@ class ZippedProvider(BaseMultiProvider):
     return dataset.prefetch(buffer_size=_AUTOTUNE)
 
 
+@gin.register
 class MixedProvider(BaseMultiProvider):
   """Examples drawn at random from the providers, weighted by the ratios."""
 
