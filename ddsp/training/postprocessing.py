@@ -90,7 +90,8 @@ class QuantileTransformer:
     n_quantiles: Number of quantiles (landmarks) of the CDF.
     output_distribution: 'uniform' (values in [0, 1]) or 'normal'.
     subsample: Fit on at most this many randomly chosen samples per feature
-      (drawn with numpy's global random state).
+      (drawn with numpy's global random state, kept as `random_state` like
+      ddsp 3.7.0, whose pickled statistics hold it).
   """
 
   def __init__(self, n_quantiles: int = 1000,
@@ -106,6 +107,7 @@ class QuantileTransformer:
     self.n_quantiles = n_quantiles
     self.output_distribution = output_distribution
     self.subsample = subsample
+    self.random_state = np.random.mtrand._rand  # pylint: disable=protected-access
 
   def fit(self, x: np.ndarray) -> 'QuantileTransformer':
     """Computes the quantiles of each column of `x`, [n_samples, n_features]."""
@@ -116,8 +118,8 @@ class QuantileTransformer:
     quantiles = []
     for column in x.T:
       if self.subsample < n_samples:
-        column = column[np.random.choice(n_samples, size=self.subsample,
-                                         replace=False)]
+        column = column[self.random_state.choice(
+            n_samples, size=self.subsample, replace=False)]
       quantiles.append(np.nanpercentile(column, self.references_ * 100))
     # Percentiles can be non-monotone by rounding; np.interp needs monotone.
     self.quantiles_ = np.maximum.accumulate(np.transpose(quantiles))
