@@ -336,14 +336,29 @@ class ZMidiAutoencoder(MidiAutoencoder):
     z_preconditioning_stack: Layer applied to the MIDI decoder's z.
     z_global_prior, z_note_prior: Losses (`get_losses_dict(z)`) on
       `z_global` and `z_notes`.
-    **kwargs: MidiAutoencoder arguments.
+    The other arguments are those of MidiAutoencoder, in the same order
+    (ddsp 3.7.0's positional order).
   """
 
-  def __init__(self, z_synth_encoders: Optional[Sequence[Any]] = None,
+  def __init__(self, synthcoder=None, midi_encoder=None, midi_decoder=None,
+               sg_before_midiae: bool = True, reverb: bool = True,
+               preprocessor=None, reconstruction_losses=None,
+               qpitch_f0rec_loss=None, pitch_f0rec_loss=None,
+               pitch_qpitch_loss=None, midi_slowness_loss=None,
+               mask_f0_loss: bool = True,
+               z_synth_encoders: Optional[Sequence[Any]] = None,
                z_global_encoders: Optional[Sequence[Any]] = None,
                z_note_encoder=None, z_preconditioning_stack=None,
                z_global_prior=None, z_note_prior=None, **kwargs):
-    super().__init__(**kwargs)
+    super().__init__(
+        synthcoder=synthcoder, midi_encoder=midi_encoder,
+        midi_decoder=midi_decoder, sg_before_midiae=sg_before_midiae,
+        reverb=reverb, preprocessor=preprocessor,
+        reconstruction_losses=reconstruction_losses,
+        qpitch_f0rec_loss=qpitch_f0rec_loss, pitch_f0rec_loss=pitch_f0rec_loss,
+        pitch_qpitch_loss=pitch_qpitch_loss,
+        midi_slowness_loss=midi_slowness_loss, mask_f0_loss=mask_f0_loss,
+        **kwargs)
     self.z_synth_encoders = list(core.make_iterable(z_synth_encoders))
     self.z_global_encoders = list(core.make_iterable(z_global_encoders))
     self.z_note_encoder = z_note_encoder
