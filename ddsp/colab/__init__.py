@@ -1,0 +1,1 @@
+"""Notebook helpers (ddsp 3.7.0's `ddsp.colab` package)."""
