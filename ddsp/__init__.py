@@ -17,6 +17,9 @@ from ddsp.version import __version__
 
 # The submodules that `import ddsp` exposed eagerly in ddsp 3.7.0, and the
 # other top-level modules, all loaded on first attribute access.
+# `from ddsp import *` gives the modules that 3.7.0's `import ddsp` loaded.
+__all__ = ['core', 'dags', 'effects', 'losses', 'processors', 'spectral_ops',
+           'synths']
 _SUBMODULES = ('audio_io', 'core', 'crepe', 'dags', 'data_pipeline',
                'dataset_schema', 'dsp', 'effects', 'export', 'file_io',
                'framing', 'losses', 'processors', 'registration',

@@ -1034,6 +1034,13 @@ def test_import_ddsp_exposes_the_3_7_0_modules():
     assert getattr(ddsp, name).__name__ == f'ddsp.{name}'
 
 
+def test_star_import_gives_the_3_7_0_modules():
+  namespace = {}
+  exec('from ddsp import *', namespace)  # pylint: disable=exec-used
+  assert {'core', 'dags', 'effects', 'losses', 'processors', 'spectral_ops',
+          'synths'} <= set(namespace)
+
+
 def test_import_ddsp_training_exposes_its_modules():
   for name in TRAINING_MODULES:
     assert getattr(ddsp.training, name).__name__ == f'ddsp.training.{name}'
