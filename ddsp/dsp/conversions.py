@@ -64,17 +64,19 @@ def log10(x, eps=1e-5) -> tf.Tensor:
 
 def log_scale(x, min_x, max_x) -> tf.Tensor:
   """Maps x in [-1, 1] logarithmically onto [min_x, max_x]."""
-  x = (x + 1.0) / 2.0
+  x = (tf_float32(x) + 1.0) / 2.0
   return tf.exp((1.0 - x) * tf.math.log(min_x) + x * tf.math.log(max_x))
 
 
 def soft_limit(x, x_min=0.0, x_max=1.0) -> tf.Tensor:
   """Smoothly limits `x` to [x_min, x_max] with two softplus knees."""
+  x = tf_float32(x)
   return (tf.nn.softplus(x) + x_min) - tf.nn.softplus(x - (x_max - x_min))
 
 
 def gradient_reversal(x) -> tf.Tensor:
   """Identity in the forward pass; negates the gradient in the backward pass."""
+  x = tf_float32(x)
   return tf.stop_gradient(2.0 * x) - x
 
 
