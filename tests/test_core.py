@@ -150,6 +150,107 @@ def test_frequencies_critical_bands_stay_within_range():
   assert hz.min() >= 20.0 and hz.max() <= 8000.0
 
 
+def _np_hz_to_midi(hz):
+  hz = np.asarray(hz, np.float64)
+  return np.where(hz <= 0, 0.0, 12 * np.log2(np.maximum(hz, 1e-30) / 440) + 69)
+
+
+def _np_unit_to_hz(unit, hz_min, hz_max):
+  """Log-frequency interpolation between hz_min and hz_max (MIDI 0 at 0 Hz)."""
+  midi_min, midi_max = _np_hz_to_midi(hz_min), _np_hz_to_midi(hz_max)
+  return 440.0 * 2**((midi_min + (midi_max - midi_min) * unit - 69) / 12)
+
+
+def test_frequencies_sigmoid_sums_log_interpolated_bands():
+  logits = np.random.default_rng(1).normal(size=[2, 3, 4 * 5]).astype(
+      np.float32)
+  hz = core.frequencies_sigmoid(logits, depth=5, hz_min=30.0,
+                                hz_max=8000.0).numpy()
+  probs = 1 / (1 + np.exp(-logits.reshape(2, 3, 4, 5).astype(np.float64)))
+  # Bands split the range geometrically; the last one starts at hz_min.
+  remainder = 8000.0 - 30.0
+  scale_factor = remainder**(1 / 5)
+  expected = 0.0
+  for i in range(5):
+    if i < 4:
+      band_min, band_max = 0.0, remainder * (1 - 1 / scale_factor)
+      remainder -= band_max
+    else:
+      band_min, band_max = 30.0, remainder
+    expected = expected + _np_unit_to_hz(probs[..., i], band_min, band_max)
+  np.testing.assert_allclose(hz, expected, rtol=1e-5)
+
+
+def test_frequencies_softmax_is_expected_depth_position_on_a_log_scale():
+  logits = np.random.default_rng(2).normal(size=[2, 3, 4, 5]).astype(
+      np.float32)
+  hz = core.frequencies_softmax(logits, hz_min=20.0, hz_max=8000.0).numpy()
+  probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+  unit = (probs * np.linspace(0, 1, 5)).sum(-1)
+  np.testing.assert_allclose(hz, _np_unit_to_hz(unit, 20.0, 8000.0),
+                             rtol=1e-5)
+  # A 3-D input is split into `depth` logits per sinusoid.
+  np.testing.assert_allclose(
+      core.frequencies_softmax(logits.reshape(2, 3, 20), depth=5,
+                               hz_min=20.0, hz_max=8000.0), hz, rtol=1e-6)
+
+
+@pytest.mark.parametrize('scale', ['bark', 'mel'])
+def test_frequencies_critical_bands_modulate_band_centres_by_erb(scale):
+  logits = np.random.default_rng(3).normal(size=[1, 2, 4, 3]).astype(
+      np.float32)
+  hz = core.frequencies_critical_bands(logits, depth=3, hz_min=20.0,
+                                       hz_max=8000.0, scale=scale).numpy()
+  if scale == 'bark':
+    to_scale = lambda f: 26.81 / (1 + 1960 / f) - 0.53
+    from_scale = lambda b: 1960 / (26.81 / (b + 0.53) - 1)
+  else:
+    to_scale = lambda f: 2595 * np.log10(1 + f / 700)
+    from_scale = lambda m: 700 * (10**(m / 2595) - 1)
+  centres = from_scale(np.linspace(to_scale(20.0), to_scale(8000.0), 4))
+  modifier = sum(np.tanh(logits[..., d].astype(np.float64)) * 10.0**-d
+                 for d in range(3))
+  x = centres + (0.108 * centres + 24.7) * modifier
+  softplus = lambda v: np.logaddexp(0, v)
+  expected = softplus(x) + 20.0 - softplus(x - (8000.0 - 20.0))
+  np.testing.assert_allclose(hz, expected, rtol=1e-5)
+
+
+def test_small_scaling_formulas():
+  x = np.linspace(-3, 3, 7).astype(np.float32)
+  sigmoid = lambda v: 1 / (1 + np.exp(-v))
+  np.testing.assert_allclose(
+      core.sym_exp_sigmoid(x),
+      2 * sigmoid(8 * (np.abs(x) / 2 - 1))**np.log(10) + 1e-7, rtol=1e-5)
+  np.testing.assert_allclose(core.log_scale([-1.0, 0.0, 1.0], 20.0, 8000.0),
+                             [20.0, 400.0, 8000.0], rtol=1e-5)
+  np.testing.assert_allclose(
+      core.soft_limit(x, 1.0, 2.0),
+      np.logaddexp(0, x) + 1.0 - np.logaddexp(0, x - 1.0), rtol=1e-5)
+  assert float(core.hz_to_erb(1000.0)) == pytest.approx(132.7)
+  assert float(core.hz_to_bark(1000.0)) == pytest.approx(
+      26.81 / (1 + 1.96) - 0.53)
+
+
+def test_nested_dict_and_tensor_utilities():
+  assert core.make_iterable(None) == []
+  assert len(core.make_iterable(np.ones([3, 2]))) == 1
+  assert len(core.make_iterable(tf.ones([3, 2]))) == 1
+  assert core.make_iterable((1, 2)) == (1, 2)
+  assert core.make_iterable(3) == [3]
+  features = {'a': 1}
+  assert core.copy_if_tf_function(features) is features  # Eager: no copy.
+  copied = tf.function(lambda d: tf.constant(core.copy_if_tf_function(d)
+                                             is not d))(features)
+  assert bool(copied)
+  assert core.leaf_key('harmonic/controls/f0_hz') == 'f0_hz'
+  assert core.map_shape({'x': tf.ones([2, 3])}) == {'x': [2, 3]}
+  padded = core.pad_axis(tf.ones([2, 3]), (1, 2), axis=1).numpy()
+  np.testing.assert_array_equal(padded[0], [0, 1, 1, 1, 0, 0])
+  np.testing.assert_array_equal(
+      core.nan_to_num(tf.constant([np.nan, 1.0]), 5.0), [5.0, 1.0])
+
+
 # ------------------------------------------------------------------------------
 # Resampling
 # ------------------------------------------------------------------------------
@@ -410,6 +511,21 @@ def test_sinusoidal_to_harmonic_recovers_harmonic_controls():
   np.testing.assert_allclose(harm_dist, [[[0.5, 0.3, 0.2, 0.0]]], atol=1e-5)
 
 
+def test_harmonic_synthesis_shifts_each_harmonic_frequency():
+  f0 = np.full([1, 5, 1], 100.0, np.float32)
+  shifts = np.tile(np.float32([[[0.0, 0.5]]]), [1, 5, 1])
+  distribution = np.full([1, 5, 2], 0.5, np.float32)
+  audio = core.harmonic_synthesis(f0, np.ones([1, 5, 1], np.float32),
+                                  harmonic_shifts=shifts,
+                                  harmonic_distribution=distribution,
+                                  n_samples=1600,
+                                  amp_resample_method='linear').numpy()[0]
+  n = np.arange(1, 1601)  # Inclusive phase accumulation.
+  expected = (0.5 * np.sin(2 * np.pi * 100 * n / SAMPLE_RATE) +
+              0.5 * np.sin(2 * np.pi * 300 * n / SAMPLE_RATE))
+  np.testing.assert_allclose(audio, expected, atol=1e-5)
+
+
 # ------------------------------------------------------------------------------
 # Wavetables and delays
 # ------------------------------------------------------------------------------
@@ -475,6 +591,15 @@ def test_variable_length_delay_integer_delay_is_a_shift_with_zeros():
                                    audio, max_length=32).numpy()
   np.testing.assert_allclose(out[0, 10:], audio[0, :-10], atol=1e-6)
   np.testing.assert_array_equal(out[0, :10], 0.0)
+
+
+def test_linear_lookup_does_not_wrap_phases_outside_zero_to_one():
+  table = np.float32([[0.0, 1.0, 2.0, 3.0]])
+  phase = np.float32([[-0.1, 0.125, 0.9, 1.0, 1.1, 1.3]])
+  # Triangular weights on points j/4 of [0, 1, 2, 3, table[0]]: a phase
+  # below 0 or above 1 only reaches the end points partly or not at all.
+  np.testing.assert_allclose(core.linear_lookup(phase, table),
+                             [[0.0, 0.5, 1.2, 0.0, 0.0, 0.0]], atol=1e-6)
 
 
 # ------------------------------------------------------------------------------
@@ -607,3 +732,26 @@ def test_crop_and_compensate_delay_selects_same_and_valid_windows():
   np.testing.assert_array_equal(valid[0], np.arange(0, 16))
   with pytest.raises(ValueError, match='padding'):
     core.crop_and_compensate_delay(audio, 10, 7, 'causal', 0)
+
+
+def test_sinc_impulse_response_is_a_hamming_windowed_sinc():
+  # An odd-length `tf.signal.hamming_window` is symmetric (TF's "periodic"
+  # only changes even lengths), i.e. numpy's np.hamming.
+  impulse_response = core.sinc_impulse_response(np.float32([[[0.25]]]),
+                                                window_size=8).numpy()[0, 0]
+  expected = np.sinc(0.25 * np.arange(-4, 5)) * np.hamming(9)
+  np.testing.assert_allclose(impulse_response, expected / expected.sum(),
+                             atol=1e-6)
+  high_pass = core.sinc_impulse_response(np.float32([[[4000.0]]]), 8,
+                                         sample_rate=SAMPLE_RATE,
+                                         high_pass=True).numpy()[0, 0]
+  low_pass = np.sinc(0.5 * np.arange(-4, 5)) * np.hamming(9)
+  np.testing.assert_allclose(high_pass,
+                             np.eye(9)[4] - low_pass / low_pass.sum(),
+                             atol=1e-6)
+
+
+def test_center_crop_removes_half_a_frame_at_each_end():
+  audio = np.arange(20, dtype=np.float32)[np.newaxis]
+  np.testing.assert_array_equal(core.center_crop(audio, 8),
+                                audio[:, 4:-4])
