@@ -84,6 +84,9 @@ setuptools.setup(
         'console_scripts': [
             'ddsp_prepare_tfrecord = ddsp.data_pipeline.ddsp_prepare_tfrecord:console_entry_point',
             'ddsp_export = ddsp.export.ddsp_export:console_entry_point',
+            'ddsp_generate_synthetic_dataset = '
+            'ddsp.data_pipeline.ddsp_generate_synthetic_dataset:'
+            'console_entry_point',
             'ddsp_render = ddsp.export.render:console_entry_point',
             'ddsp_run = ddsp.training.ddsp_run:console_entry_point',
         ],
