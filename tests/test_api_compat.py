@@ -29,6 +29,7 @@ from ddsp.colab import colab_utils  # noqa: F401
 import ddsp.training
 from ddsp.training import data
 from ddsp.training.data_preparation import prepare_tfrecord_lib  # noqa: F401
+from ddsp.training.data_preparation import synthetic_data  # noqa: F401
 from ddsp.training.docker import task  # noqa: F401
 import gin
 
@@ -711,6 +712,8 @@ CLI_FUNCTIONS = {
         'main': '_',
     },
     'ddsp.training.data_preparation.ddsp_prepare_tfrecord': {'main': '_'},
+    'ddsp.training.data_preparation.ddsp_generate_synthetic_dataset': {
+        'main': '_'},
 }
 
 # Differences in files this branch does not own: proposed fixes are in the
@@ -912,6 +915,8 @@ GIN = {
     **_names('ddsp.training.inference', 'configurable',
              'AutoencoderInference VSTSynthesize VSTSynthesizeHarmonic '
              'VSTSynthesizeNoise'),
+    **_names('ddsp.training.data_preparation.synthetic_data', 'configurable',
+             'generate_notes generate_notes_v2'),
 }
 
 NOT_GIN_REGISTERED = (
@@ -999,6 +1004,8 @@ MODULES = (
     'ddsp.training.data_preparation '
     'ddsp.training.data_preparation.ddsp_prepare_tfrecord '
     'ddsp.training.data_preparation.prepare_tfrecord_lib '
+    'ddsp.training.data_preparation.synthetic_data '
+    'ddsp.training.data_preparation.ddsp_generate_synthetic_dataset '
     'ddsp.training.docker ddsp.training.docker.task').split()
 
 TRAINING_MODULES = (
@@ -1159,14 +1166,28 @@ FLAGS = {
         'pipeline_options': ('comma separated list of strings',
                              ['--runner=DirectRunner']),
     },
+    'ddsp.training.data_preparation.ddsp_generate_synthetic_dataset': {
+        'output_tfrecord_path': ('string', None),
+        'num_shards': ('int', None),
+        'num_examples': ('int', 1000000),
+        'random_seed': ('int', 42),
+        'pipeline_options': ('comma separated list of strings',
+                             ['--runner=DirectRunner']),
+        'gin_search_path': ('multi string', []),
+        'gin_file': ('multi string', []),
+        'gin_param': ('multi string', []),
+    },
 }
 
-CONSOLE_SCRIPTS = ('ddsp_run', 'ddsp_export', 'ddsp_prepare_tfrecord')
+CONSOLE_SCRIPTS = ('ddsp_run', 'ddsp_export', 'ddsp_prepare_tfrecord',
+                   'ddsp_generate_synthetic_dataset')
 
-# `ddsp_export` defines flags that `ddsp_run` defines too (`save_dir`, as in
-# 3.7.0), so it is imported in a fresh interpreter, which reports its flags
-# and its functions' signatures (annotations dropped, defaults by repr).
-_EXPORT_PROBE = '''
+# `ddsp_export` and `ddsp_generate_synthetic_dataset` define flags that
+# `ddsp_run` and `ddsp_prepare_tfrecord` define too (`save_dir`,
+# `output_tfrecord_path`, as in 3.7.0), so each is imported in a fresh
+# interpreter, which reports its flags and its functions' signatures
+# (annotations dropped, defaults by repr).
+_PROBE = '''
 import importlib, inspect, json, sys
 from absl import flags
 module = importlib.import_module(sys.argv[1])
@@ -1187,7 +1208,9 @@ for name in json.loads(sys.argv[2]):
     out['functions'][name] = str(signature)
 print(json.dumps(out))
 '''
-EXPORT_MODULE = 'ddsp.training.ddsp_export'
+PROBED_MODULES = ('ddsp.training.ddsp_export',
+                  'ddsp.training.data_preparation.'
+                  'ddsp_generate_synthetic_dataset')
 
 
 def _flag_report(flag):
@@ -1202,14 +1225,16 @@ def cli_reports():
   Functions map to a callable with the module function's signature.
   """
   from absl import flags  # pylint: disable=g-import-not-at-top
-  process = subprocess.Popen(
-      [sys.executable, '-c', _EXPORT_PROBE, EXPORT_MODULE,
-       json.dumps(list(CLI_FUNCTIONS[EXPORT_MODULE]))],
-      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
+  processes = {
+      module: subprocess.Popen(
+          [sys.executable, '-c', _PROBE, module,
+           json.dumps(list(CLI_FUNCTIONS[module]))],
+          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
+      for module in PROBED_MODULES}
   reports = {}
   for module_name in FLAGS:
-    if module_name == EXPORT_MODULE:
+    if module_name in processes:
       continue
     module = importlib.import_module(module_name)
     defining = module.console_entry_point.__module__
@@ -1220,15 +1245,17 @@ def cli_reports():
         'functions': {name: getattr(module, name)
                       for name in CLI_FUNCTIONS[module_name]
                       if hasattr(module, name)}}
-  stdout, stderr = process.communicate(timeout=600)
-  assert process.returncode == 0, stderr[-3000:]
-  report = json.loads(stdout.strip().splitlines()[-1])
-  functions = {}
-  for name, signature in report['functions'].items():
-    namespace = {}
-    exec(f'def {name}{signature}: pass', namespace)  # pylint: disable=exec-used
-    functions[name] = namespace[name]
-  reports[EXPORT_MODULE] = {'flags': report['flags'], 'functions': functions}
+  for module_name, process in processes.items():
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr[-3000:]
+    report = json.loads(stdout.strip().splitlines()[-1])
+    functions = {}
+    for name, signature in report['functions'].items():
+      namespace = {}
+      definition = f'def {name}{signature}: pass'
+      exec(definition, namespace)  # pylint: disable=exec-used
+      functions[name] = namespace[name]
+    reports[module_name] = {'flags': report['flags'], 'functions': functions}
   return reports
 
 
