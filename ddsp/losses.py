@@ -455,7 +455,8 @@ def wasserstein_distance(u_values, v_values, u_weights=None, v_weights=None,
 class WassersteinConsistencyLoss(Loss):
   """Wasserstein distance between two amplitude-weighted sets of sinusoids.
 
-  Compares frequencies in MIDI (`midi=True`) or in Hz.
+  Compares frequencies in MIDI (`midi=True`) or in Hz (ddsp 3.7.0 returned
+  0.0 for `midi=False`, a bug).
   """
 
   def __init__(self, weight: float = 1.0, midi: bool = True,
@@ -558,6 +559,9 @@ class TWMLoss(Loss):
   at `freq / f0`) and -log p(harmonics | sinusoids) (the sinusoids' KDE in
   MIDI, std `sinusoids_scale`, at the first `n_harmonic_points` harmonics,
   weighted by a decaying prior and masked above Nyquist).
+
+  As in ddsp 3.7.0, each scale is used by the term named after the other
+  (`harmonics_scale` for p(sinusoids | harmonics)): kept for compatibility.
   """
 
   def __init__(self,
