@@ -172,7 +172,11 @@ def harmonic_oscillator_bank(frequency,
 
   Returns:
     audio: [B, N].
-    final_phase: [B, 1, 1] phase of the last sample, for the next block.
+    final_phase: [B, 1, 1] phase of the last sample, for the next block:
+      `initial_phase` plus the accumulated phase in [0, 2 pi) (not wrapped
+      again). Either way of accumulating wraps; 3.7.0's plain cumsum
+      (`use_angular_cumsum=False`) returned the unwrapped float32 sum, equal
+      modulo 2 pi.
   """
   frequency = tf_float32(frequency)
   amplitude_envelopes = tf_float32(amplitude_envelopes)
