@@ -83,6 +83,8 @@ setuptools.setup(
     entry_points={
         'console_scripts': [
             'ddsp_prepare_tfrecord = ddsp.data_pipeline.ddsp_prepare_tfrecord:console_entry_point',
+            'ddsp_ai_platform = '
+            'ddsp.training.docker.ddsp_ai_platform:console_entry_point',
             'ddsp_export = ddsp.export.ddsp_export:console_entry_point',
             'ddsp_generate_synthetic_dataset = '
             'ddsp.data_pipeline.ddsp_generate_synthetic_dataset:'

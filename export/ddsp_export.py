@@ -198,18 +198,61 @@ def saved_model_to_tfjs(input_dir, save_dir):
   return True
 
 
-def saved_model_to_tflite(model, save_dir, metadata_file=None, name=''):
-  """Converts the inference model to `save_dir/<name or 'model'>.tflite`.
+def _quantization():
+  """--tflite_quantization (its default when flags are not parsed)."""
+  value = FLAGS['tflite_quantization'].value
+  return None if value == 'none' else value
 
-  Unlike ddsp 3.7.0 (which converted the SavedModel allowing Flex ops) this
-  converts the model's `tflite_function` with builtin ops only (checked),
-  its weights frozen, so it runs on the plain TFLite runtime and in TFLite
-  2.9.1. A `metadata_file` is appended as a zip (`metadata.json`).
+
+def _saved_model_function(input_dir):
+  """The `call` (else `serving_default`) signature of a SavedModel as a
+  `tf.function` over named inputs (what `tflite_convert.convert` takes)."""
+  loaded = tf.saved_model.load(str(input_dir))
+  key = next((k for k in ('call', 'serving_default') if k in loaded.signatures),
+             None)
+  if key is None:
+    raise ValueError(f'SavedModel {input_dir} has no signature "call" or '
+                     f'"serving_default" (it has {list(loaded.signatures)}).')
+  specs = loaded.signatures[key].structured_input_signature[1]
+  names = list(specs)
+
+  def call(*inputs):
+    # Looked up through `loaded`, which keeps the SavedModel's variables.
+    return loaded.signatures[key](**dict(zip(names, inputs)))
+
+  return tf.function(call, autograph=False, input_signature=[
+      tf.TensorSpec(specs[n].shape, specs[n].dtype, name=n) for n in names])
+
+
+def saved_model_to_tflite(input_dir, save_dir, metadata_file=None, name=''):
+  """Converts a model to `save_dir/<name or 'model'>.tflite`.
+
+  Unlike ddsp 3.7.0 (which converted allowing Flex ops) this converts with
+  builtin ops only (checked), weights frozen, so the model runs on the plain
+  TFLite runtime and in TFLite 2.9.1. A `metadata_file` is appended as a zip
+  (`metadata.json`).
+
+  Args:
+    input_dir: A SavedModel directory (its `call` or `serving_default`
+      signature is converted), or an inference model of
+      `get_inference_model` (its `tflite_function`).
+    save_dir: Output directory (created).
+    metadata_file: Optional `metadata.json` to append.
+    name: File name without extension; default 'model'.
+
+  Returns:
+    The path of the .tflite file.
+
+  Raises:
+    ValueError: A SavedModel without a usable signature, or a model that
+      needs ops outside TFLite's builtins.
   """
-  quantization = (None if FLAGS.tflite_quantization == 'none' else
-                  FLAGS.tflite_quantization)
-  flatbuffer = tflite_convert.convert(model.tflite_function(), quantization)
-  tflite_check.check_builtins_only(flatbuffer, FLAGS.inference_model)
+  function = (input_dir.tflite_function()
+              if hasattr(input_dir, 'tflite_function') else
+              _saved_model_function(input_dir))
+  flatbuffer = tflite_convert.convert(function, _quantization())
+  tflite_check.check_builtins_only(flatbuffer,
+                                   FLAGS['inference_model'].value)
   path = pathlib.Path(ensure_exits(save_dir)) / f'{name or "model"}.tflite'
   path.write_bytes(flatbuffer)
   if metadata_file:
@@ -231,10 +274,8 @@ def export_streaming_bundle(model, save_dir, metadata_file=None):
   extra = {}
   if metadata_file:
     extra['metadata'] = json.loads(pathlib.Path(metadata_file).read_text())
-  quantization = (None if FLAGS.tflite_quantization == 'none' else
-                  FLAGS.tflite_quantization)
   bundle.build_bundle(save_dir, call, inputs, model.state_size, config,
-                      quantization=quantization, extra_config=extra)
+                      quantization=_quantization(), extra_config=extra)
   if metadata_file:
     metadata_lib.append_to_tflite(pathlib.Path(save_dir) / 'controls.tflite',
                                   pathlib.Path(metadata_file).read_text())
@@ -317,16 +358,14 @@ def export(model_path):
   else:
     save_dir = os.path.join(os.path.dirname(model_path) if is_ckpt else
                             model_path, name)
-  if is_saved_model:
-    raise app.UsageError(
-        'Converting an existing SavedModel is not supported (its weights are '
-        'not frozen and its ops may not be builtins): export from the '
-        'checkpoint directory.')
   save_dir = pathlib.Path(save_dir)
   save_dir.parent.mkdir(parents=True, exist_ok=True)
   staging = pathlib.Path(tempfile.mkdtemp(prefix=f'.{save_dir.name}.',
                                           dir=save_dir.parent))
   try:
+    if is_saved_model:
+      _export_saved_model(pathlib.Path(model_path), staging, save_dir)
+      return
     if FLAGS.reverb:
       export_impulse_response(model_path, staging, FLAGS.reverb_sample_rate)
     metadata_path = None
@@ -350,6 +389,25 @@ def export(model_path):
       print(f'Exported {FLAGS.inference_model} to {save_dir}')
   finally:
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _export_saved_model(model_path: pathlib.Path, staging: pathlib.Path,
+                        save_dir: pathlib.Path) -> None:
+  """TFLite (and TFJS) of an existing SavedModel; its `metadata.json`, if
+  any, is appended to the .tflite. The reverb IR and metadata need the
+  checkpoint, so they are not written."""
+  print('--model_path is a SavedModel: converting it only (no reverb IR or '
+        'metadata, which need the checkpoint directory).')
+  if FLAGS.tflite and not FLAGS.debug:
+    metadata_path = model_path / metadata_lib.METADATA_FILE
+    saved_model_to_tflite(model_path, staging / 'tflite',
+                          metadata_path if metadata_path.exists() else None,
+                          FLAGS.name)
+  if FLAGS.tfjs and not FLAGS.debug:
+    saved_model_to_tfjs(str(model_path), str(staging / 'tfjs'))
+  if not FLAGS.debug:
+    _publish(staging, save_dir)
+    print(f'Converted {model_path} in {save_dir}')
 
 
 def console_entry_point():

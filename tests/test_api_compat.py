@@ -718,10 +718,7 @@ CLI_FUNCTIONS = {
 
 # Differences in files this branch does not own: proposed fixes are in the
 # compatibility audit report. A fix makes the test pass: drop the entry then.
-KNOWN_GAPS = {
-    ('ddsp.training.ddsp_export', 'saved_model_to_tflite'): (
-        'first argument is the inference model, not a SavedModel input_dir'),
-}
+KNOWN_GAPS = {}
 
 
 # ------------------------------------------------------------------------------
@@ -1180,7 +1177,7 @@ FLAGS = {
 }
 
 CONSOLE_SCRIPTS = ('ddsp_run', 'ddsp_export', 'ddsp_prepare_tfrecord',
-                   'ddsp_generate_synthetic_dataset')
+                   'ddsp_generate_synthetic_dataset', 'ddsp_ai_platform')
 
 # `ddsp_export` and `ddsp_generate_synthetic_dataset` define flags that
 # `ddsp_run` and `ddsp_prepare_tfrecord` define too (`save_dir`,
@@ -1300,3 +1297,15 @@ def test_ddsp_run_gin_path_is_the_package_gin_directory(cli_reports):
   from ddsp.training import ddsp_run  # pylint: disable=g-import-not-at-top
   assert pathlib.Path(ddsp_run.GIN_PATH).resolve() == (
       pathlib.Path(ddsp.training.__file__).parent / 'gin').resolve()
+
+
+def test_ddsp_ai_platform_keeps_its_flags_and_explains_the_retirement():
+  result = subprocess.run(
+      [sys.executable, '-m', 'ddsp.training.docker.ddsp_ai_platform',
+       '--data_path=x', '--save_dir=y', '--project_id=p', '--region=r',
+       '--batch_size=16', '--learning_rate=1e-3', '--num_steps=10',
+       '--steps_per_summary=5', '--steps_per_save=5', '--restore_dir=',
+       '--config_path=', '--early_stop_loss_value='],
+      capture_output=True, text=True, check=False)
+  assert result.returncode == 2
+  assert 'AI Platform Training has been retired' in result.stderr

@@ -253,3 +253,28 @@ def test_failed_export_leaves_nothing(vst_run, tmp_path):
   assert 'operative_config' in result.stderr
   assert os.listdir(tmp_path) == []
   shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_saved_model_to_tflite_converts_a_saved_model_directory(vst_run,
+                                                                 tmp_path):
+  from ddsp.export import ddsp_export  # pylint: disable=g-import-not-at-top
+  run, _, _ = vst_run
+  model = inference.VSTStatelessPredictControls(str(run))
+  model.save_model(str(tmp_path / 'saved_model'))
+  from_dir = ddsp_export.saved_model_to_tflite(
+      tmp_path / 'saved_model', tmp_path / 'tflite', name='from_dir')
+  assert tflite_check.non_builtin_ops(from_dir.read_bytes()) == []
+  assert tflite_check.vst_control_problems(from_dir,
+                                          require_metadata=False) == []
+  state = np.random.default_rng(0).uniform(-0.5, 0.5, 512).astype(np.float32)
+  args = {'f0_scaled': np.array([69 / 127], np.float32),
+          'pw_scaled': np.array([0.625], np.float32), 'state': state}
+  expected = [x.numpy() for x in model._call(*args.values())]
+  outputs = runtime.TFLiteModel(from_dir)(**args)
+  for k, want in enumerate(expected):
+    np.testing.assert_allclose(outputs[f'output_{k}'], want, atol=1e-5)
+  # The command converts a SavedModel directory in place.
+  result = _export(f'--model_path={tmp_path / "saved_model"}')
+  assert result.returncode == 0, result.stderr
+  assert tflite_check.non_builtin_ops(
+      tmp_path / 'saved_model' / 'tflite' / 'model.tflite') == []
