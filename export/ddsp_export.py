@@ -204,26 +204,6 @@ def _quantization():
   return None if value == 'none' else value
 
 
-def _saved_model_function(input_dir):
-  """The `call` (else `serving_default`) signature of a SavedModel as a
-  `tf.function` over named inputs (what `tflite_convert.convert` takes)."""
-  loaded = tf.saved_model.load(str(input_dir))
-  key = next((k for k in ('call', 'serving_default') if k in loaded.signatures),
-             None)
-  if key is None:
-    raise ValueError(f'SavedModel {input_dir} has no signature "call" or '
-                     f'"serving_default" (it has {list(loaded.signatures)}).')
-  specs = loaded.signatures[key].structured_input_signature[1]
-  names = list(specs)
-
-  def call(*inputs):
-    # Looked up through `loaded`, which keeps the SavedModel's variables.
-    return loaded.signatures[key](**dict(zip(names, inputs)))
-
-  return tf.function(call, autograph=False, input_signature=[
-      tf.TensorSpec(specs[n].shape, specs[n].dtype, name=n) for n in names])
-
-
 def saved_model_to_tflite(input_dir, save_dir, metadata_file=None, name=''):
   """Converts a model to `save_dir/<name or 'model'>.tflite`.
 
@@ -247,18 +227,11 @@ def saved_model_to_tflite(input_dir, save_dir, metadata_file=None, name=''):
     ValueError: A SavedModel without a usable signature, or a model that
       needs ops outside TFLite's builtins.
   """
-  function = (input_dir.tflite_function()
-              if hasattr(input_dir, 'tflite_function') else
-              _saved_model_function(input_dir))
-  flatbuffer = tflite_convert.convert(function, _quantization())
-  tflite_check.check_builtins_only(flatbuffer,
-                                   FLAGS['inference_model'].value)
-  path = pathlib.Path(ensure_exits(save_dir)) / f'{name or "model"}.tflite'
-  path.write_bytes(flatbuffer)
-  if metadata_file:
-    metadata_lib.append_to_tflite(path, pathlib.Path(metadata_file)
-                                  .read_text())
-  return path
+  metadata_json = (pathlib.Path(metadata_file).read_text()
+                   if metadata_file else None)
+  return tflite_convert.write_tflite(
+      input_dir, ensure_exits(save_dir), name=name or 'model',
+      quantization=_quantization(), metadata_json=metadata_json)
 
 
 def export_streaming_bundle(model, save_dir, metadata_file=None):

@@ -16,6 +16,7 @@ the converter prunes the unused draw (no RANDOM_UNIFORM in the model; the
 interface tests check both names and op lists).
 """
 
+import pathlib
 import tempfile
 from typing import Callable, Iterable, Optional, Sequence, Text
 
@@ -25,6 +26,9 @@ import tensorflow as tf
 from tensorflow.python.framework import convert_to_constants
 
 # pylint: enable=g-direct-tensorflow-import
+from ddsp import file_io
+from ddsp.export import metadata as metadata_lib
+from ddsp.export import tflite_check
 
 SIGNATURE_KEY = 'call'
 QUANTIZATIONS = (None, 'float16', 'dynamic_range', 'int8')
@@ -107,3 +111,66 @@ def convert(function: tf.types.experimental.GenericFunction,
         debug_options=tf.lite.experimental.QuantizationDebugOptions(
             denylisted_ops=list(float_ops)) if float_ops else None)
     return debugger.get_nondebug_quantized_model()
+
+
+def saved_model_function(saved_model_dir) -> tf.types.experimental.GenericFunction:
+  """The `call` (else `serving_default`) signature of a SavedModel as a
+  `tf.function` over named inputs, what `convert` takes.
+
+  Raises:
+    ValueError: The SavedModel has neither signature.
+  """
+  loaded = tf.saved_model.load(str(saved_model_dir))
+  key = next((k for k in (SIGNATURE_KEY, 'serving_default')
+              if k in loaded.signatures), None)
+  if key is None:
+    raise ValueError(f'SavedModel {saved_model_dir} has no signature "call" '
+                     f'or "serving_default" (it has {list(loaded.signatures)}).')
+  specs = loaded.signatures[key].structured_input_signature[1]
+  names = list(specs)
+
+  def call(*inputs):
+    # Looked up through `loaded`, which keeps the SavedModel's variables.
+    return loaded.signatures[key](**dict(zip(names, inputs)))
+
+  return tf.function(call, autograph=False, input_signature=[
+      tf.TensorSpec(specs[n].shape, specs[n].dtype, name=n) for n in names])
+
+
+def write_tflite(source, save_dir, name: Text = 'model',
+                 quantization: Optional[Text] = None,
+                 metadata_json: Optional[Text] = None) -> pathlib.Path:
+  """Converts `source` to `save_dir/<name>.tflite`, builtin ops only.
+
+  Args:
+    source: A SavedModel directory (str or path; its `call` or
+      `serving_default` signature), an object with a `tflite_function()`
+      method (the inference models), or a `tf.function` as for `convert`.
+    save_dir: Output directory, created if missing.
+    name: File name without extension.
+    quantization: As for `convert`.
+    metadata_json: Optional `metadata.json` text appended as a zip.
+
+  Returns:
+    The path of the .tflite file (written atomically).
+
+  Raises:
+    ValueError: A SavedModel without a usable signature.
+    tflite_check.ModelCheckError: The model needs ops outside the builtins.
+  """
+  if hasattr(source, 'tflite_function'):
+    function = source.tflite_function()
+  elif isinstance(source, (str, pathlib.Path)):
+    function = saved_model_function(source)
+  else:
+    function = source
+  flatbuffer = convert(function, quantization)
+  tflite_check.check_builtins_only(flatbuffer, name)
+  save_dir = pathlib.Path(save_dir).expanduser()
+  save_dir.mkdir(parents=True, exist_ok=True)
+  path = save_dir / f'{name}.tflite'
+  with file_io.atomic_path(path) as temp_path:
+    pathlib.Path(temp_path).write_bytes(flatbuffer)
+    if metadata_json is not None:
+      metadata_lib.append_to_tflite(temp_path, metadata_json)
+  return path

@@ -257,11 +257,12 @@ def test_failed_export_leaves_nothing(vst_run, tmp_path):
 
 def test_saved_model_to_tflite_converts_a_saved_model_directory(vst_run,
                                                                  tmp_path):
-  from ddsp.export import ddsp_export  # pylint: disable=g-import-not-at-top
   run, _, _ = vst_run
   model = inference.VSTStatelessPredictControls(str(run))
   model.save_model(str(tmp_path / 'saved_model'))
-  from_dir = ddsp_export.saved_model_to_tflite(
+  # ddsp_export.saved_model_to_tflite is this with the command's flags; the
+  # command module is not imported here (its flags clash with ddsp_run's).
+  from_dir = tflite_convert.write_tflite(
       tmp_path / 'saved_model', tmp_path / 'tflite', name='from_dir')
   assert tflite_check.non_builtin_ops(from_dir.read_bytes()) == []
   assert tflite_check.vst_control_problems(from_dir,
