@@ -118,7 +118,8 @@ class PrepareSummary:
       else 'all').
     audio_secs: Seconds of audio in the files that loaded.
     wall_secs: Wall-clock seconds of the whole run.
-    failed_path: The dead-letter JSONL file.
+    failed_path: The dead-letter JSONL file (written only if a file or
+      chunk failed).
     statistics_path: The dataset statistics pickle, or None if not computed.
     file_patterns: Reading pattern of each output ('all', or 'train' and
       'eval'), e.g. for `TFRecordProvider.file_pattern`.
@@ -144,8 +145,10 @@ class PrepareSummary:
     examples = ', '.join(f'{n} {name}' for name, n in self.examples.items())
     chunks = (f', {self.chunks_failed} chunks failed' if self.chunks_failed
               else '')
-    return (f'{self.files_ok} files ok, {self.files_failed} failed{chunks} '
-            f'(see {self.failed_path}); examples written: {examples}; '
+    see = (f' (see {self.failed_path})'
+           if self.files_failed or self.chunks_failed else '')
+    return (f'{self.files_ok} files ok, {self.files_failed} failed{chunks}'
+            f'{see}; examples written: {examples}; '
             f'{self.audio_secs / 3600:.3f} h of audio in {self.wall_secs:.1f} s '
             f'wall time ({self.realtime_factor:.2f} audio s per wall s)')
 
@@ -607,10 +610,14 @@ def prepare_tfrecord(input_audio_paths: Sequence[str],
           'single file or chunk, which cannot be split. Add audio, use a '
           'smaller --chunk_secs, or set --eval_split_fraction=0. Nothing was '
           'written.')
+    failures = (counters.get('files-failed', 0) +
+                counters.get('chunks-failed', 0))
+    # An earlier run's dead letters never describe this run's data.
+    outputs.remove(failed_path)
     if any(examples.values()):
       outputs.publish(run_dir, output_tfrecord_path, run_prefixes, examples,
-                      {failed_path: run_failed_path})
-    else:  # Keep an earlier run's data; report what failed.
+                      {failed_path: run_failed_path} if failures else {})
+    elif failures:  # Keep an earlier run's data; report what failed.
       FileSystems.rename([run_failed_path], [failed_path])
   finally:
     outputs.remove(run_dir)

@@ -412,6 +412,18 @@ def test_rerun_replaces_the_shards_of_an_earlier_run(tmp_path, wav_22k):
   assert len(_read_examples(output + '*')) == 8
 
 
+def test_dead_letter_file_exists_only_while_something_failed(tmp_path,
+                                                            wav_22k):
+  kwargs = dict(example_secs=0.2, hop_secs=0.1, chunk_secs=0.0)
+  bad = str(ODD_DIR / 'not_audio_text.wav')
+  _, summary = _prepare(tmp_path, [wav_22k, bad], **kwargs)
+  assert os.path.getsize(summary.failed_path) > 0
+  assert f'(see {summary.failed_path})' in str(summary)
+  _, summary = _prepare(tmp_path, [wav_22k], **kwargs)
+  assert not os.path.exists(summary.failed_path)
+  assert 'see ' not in str(summary)
+
+
 def test_a_run_without_examples_writes_no_shards_and_keeps_earlier_data(
     tmp_path, wav_22k):
   kwargs = dict(example_secs=0.2, hop_secs=0.1, chunk_secs=0.0)
