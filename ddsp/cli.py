@@ -27,7 +27,7 @@ import os
 import re
 import sys
 import tempfile
-from typing import Callable, NoReturn, Sequence, Type
+from typing import Callable, NoReturn, Optional, Sequence, Type
 
 from absl import app
 from absl import flags
@@ -80,7 +80,8 @@ def exit_code(error: OSError) -> int:
 
 def run(main: Callable[[Sequence[str]], None], name: str,
         user_errors: Sequence[Type[BaseException]] = (),
-        failures: Sequence[Type[BaseException]] = ()) -> None:
+        failures: Sequence[Type[BaseException]] = (),
+        argv: Optional[Sequence[str]] = None) -> None:
   """Runs `main` through `absl.app.run` with the errors of the table above.
 
   Args:
@@ -90,9 +91,10 @@ def run(main: Callable[[Sequence[str]], None], name: str,
       (reported as settings errors, exit 2).
     failures: Exception types of runs that failed for a reason their
       message explains, other than the settings (exit 1).
+    argv: Command line (default `sys.argv`).
   """
   try:
-    app.run(main)
+    app.run(main, argv=argv)
   except KeyboardInterrupt:
     if verbose():
       raise
