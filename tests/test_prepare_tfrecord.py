@@ -5,6 +5,7 @@ import os
 import pathlib
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -637,3 +638,37 @@ def test_dask_cluster_writes_the_examples_of_the_direct_runner(tmp_path):
     assert example.keys() == on_dask[audio].keys() == AUDIO_KEYS | FEATURE_KEYS
     for key, value in example.items():
       np.testing.assert_array_equal(on_dask[audio][key], value, err_msg=key)
+
+
+def test_cli_ctrl_c_exits_130_and_leaves_no_output(tmp_path):
+  long_wav = _write_wav(tmp_path / 'long.wav', 60.0, 16000)
+  out_dir = tmp_path / 'out'
+  process = subprocess.Popen(
+      [sys.executable, '-m', 'ddsp.data_pipeline.ddsp_prepare_tfrecord',
+       f'--input_audio_filepatterns={long_wav}',
+       f'--output_tfrecord_path={out_dir / "train.tfrecord"}',
+       '--crepe_model=tiny'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      text=True, cwd=tmp_path)
+  # The file's line: it is loaded and CREPE (about 20 s of work) starts.
+  assert 'long.wav: 60.00 s' in process.stdout.readline()
+  process.send_signal(signal.SIGINT)
+  _, err = process.communicate(timeout=120)
+  assert process.returncode == 130
+  assert err.splitlines() == [
+      'ddsp_prepare_tfrecord: error: interrupted (Ctrl-C); no partial '
+      'output was kept. Run the command again to start over.']
+  assert list(out_dir.iterdir()) == []
+
+
+def test_cli_full_disk_is_one_line_and_leaves_nothing(tmp_path, tiny_tmpfs):
+  full, _ = tiny_tmpfs
+  wav = _write_wav(tmp_path / 'a.wav', 1.0, 48000)  # 192 kB as float32.
+  code, _, err = _cli(f'--input_audio_filepatterns={wav}',
+                      f'--output_tfrecord_path={full / "train.tfrecord"}',
+                      '--frame_rate=0', '--sample_rate=48000',
+                      '--example_secs=0', '--chunk_secs=0', cwd=tmp_path)
+  assert code == 1
+  assert err == [f'ddsp_prepare_tfrecord: error: no space left to write '
+                 f'{full} (No space left on device); free some space or '
+                 'write to another location.']
+  assert list(full.iterdir()) == []
