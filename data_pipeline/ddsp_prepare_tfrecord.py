@@ -15,14 +15,16 @@ Spark and Dataflow). Files that could not be prepared are listed in
 `failed-<output name>.jsonl` next to the output.
 """
 import contextlib
+import io
 import logging
 import os
+import re
 import sys
 
-from absl import app
 from absl import flags
 from absl import logging as absl_logging
 
+from ddsp import cli
 from ddsp import validation
 
 FLAGS = flags.FLAGS
@@ -112,6 +114,18 @@ def _stderr_to_devnull():
     os.close(devnull)
 
 
+@contextlib.contextmanager
+def _stderr_kept_on_success():
+  """Holds back what the block prints to stderr; prints it if the block
+  succeeds. Beam's workers print the traceback of each failing task to
+  stderr before the run fails; the failure is then reported in one line.
+  """
+  held = io.StringIO()
+  with contextlib.redirect_stderr(held):
+    yield
+  sys.stderr.write(held.getvalue())
+
+
 def _configure_output(verbose: bool) -> None:
   """Default: one line per file, warnings, the summary. Verbose: all logs."""
   absl_logging.get_absl_handler().setFormatter(
@@ -120,7 +134,9 @@ def _configure_output(verbose: bool) -> None:
     absl_logging.set_verbosity(absl_logging.INFO)
     return
   absl_logging.set_verbosity(absl_logging.WARNING)
-  logging.getLogger('apache_beam').setLevel(logging.ERROR)
+  # Beam logs each worker error with its traceback; the run's error is
+  # reported once, in one line, at the end.
+  logging.getLogger('apache_beam').setLevel(logging.CRITICAL)
   # TensorFlow's C++ logs (e.g. "failed call to cuInit" on machines without
   # a GPU driver), here and in any Beam worker process (they inherit it).
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
@@ -140,8 +156,25 @@ def _glob_inputs(filepatterns):
 
 
 def _fail(message: str, exit_code: int) -> None:
-  print(f'{_NAME}: error: {message}', file=sys.stderr)
-  sys.exit(exit_code)
+  cli.fail(_NAME, message, exit_code)
+
+
+def _pipeline_failure(error: Exception, output_dir: str) -> str:
+  """One line for an error of the pipeline's workers.
+
+  Beam wraps worker errors (with their tracebacks) in its own; the cause is
+  on the last line. A disk error there names a temporary file, so the
+  output directory is named instead.
+  """
+  message = str(error).strip()
+  cause = message.splitlines()[-1] if message else repr(error)
+  code = re.search(r'\[Errno (\d+)\]', cause)
+  if code:
+    number = int(code.group(1))
+    return cli.os_error_message(OSError(number, os.strerror(number),
+                                        output_dir or '.'))
+  return (f'the pipeline failed: {cause} (run with --verbose for the full '
+          'traceback)')
 
 
 def _import_lib(verbose: bool):
@@ -176,32 +209,33 @@ def run():
         FLAGS.pipeline_options)
     if not verbose:
       pipeline_options = lib.options.with_quiet_workers(pipeline_options)
-    summary = lib.prepare_tfrecord(
-        input_audio_paths,
-        FLAGS.output_tfrecord_path,
-        num_shards=FLAGS.num_shards,
-        sample_rate=FLAGS.sample_rate,
-        frame_rate=FLAGS.frame_rate,
-        example_secs=FLAGS.example_secs,
-        hop_secs=FLAGS.hop_secs,
-        eval_split_fraction=FLAGS.eval_split_fraction,
-        chunk_secs=FLAGS.chunk_secs,
-        center=FLAGS.center,
-        viterbi=FLAGS.viterbi,
-        pipeline_options=pipeline_options,
-        crepe_model=FLAGS.crepe_model,
-        progress=True)
+    with contextlib.nullcontext() if verbose else _stderr_kept_on_success():
+      summary = lib.prepare_tfrecord(
+          input_audio_paths,
+          FLAGS.output_tfrecord_path,
+          num_shards=FLAGS.num_shards,
+          sample_rate=FLAGS.sample_rate,
+          frame_rate=FLAGS.frame_rate,
+          example_secs=FLAGS.example_secs,
+          hop_secs=FLAGS.hop_secs,
+          eval_split_fraction=FLAGS.eval_split_fraction,
+          chunk_secs=FLAGS.chunk_secs,
+          center=FLAGS.center,
+          viterbi=FLAGS.viterbi,
+          pipeline_options=pipeline_options,
+          crepe_model=FLAGS.crepe_model,
+          progress=True)
   except (validation.ParameterError, FileNotFoundError) as e:
     _fail(str(e), EXIT_USAGE)
   except lib.PrepareError as e:
     _fail(str(e), EXIT_FAILED)
+  except OSError:
+    raise  # ddsp.cli names the path and the fix.
   except Exception as e:  # pylint: disable=broad-except
     if verbose:
       raise
-    # Beam wraps worker errors in long tracebacks; the cause is at the end.
-    cause = str(e).strip().splitlines()[-1] if str(e).strip() else repr(e)
-    _fail(f'the pipeline failed: {cause} (run with --verbose for the full '
-          'traceback)', EXIT_FAILED)
+    _fail(_pipeline_failure(e, os.path.dirname(FLAGS.output_tfrecord_path)),
+          EXIT_FAILED)
   print(f'{_NAME}: {summary}')
   if not sum(summary.examples.values()):
     _fail(f'no examples were written; see {summary.failed_path}.',
@@ -233,7 +267,7 @@ def console_entry_point():
     with contextlib.suppress(BrokenPipeError):  # e.g. `--help | head`.
       print(_usage())
     sys.exit(0)
-  app.run(main)
+  cli.run(main, _NAME)
 
 
 if __name__ == '__main__':

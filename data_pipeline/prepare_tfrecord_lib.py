@@ -3,9 +3,19 @@
 The chain of transforms (`prepare_tfrecord` builds it):
 
   ListFiles -> LoadAudio -> ChunkAudio -> ComputeFeatures -> SplitExamples
-    -> ToTFExample -> SpillToTempFiles -> [Partition train/eval]
-    -> Reshuffle -> ReadSpilled -> WriteToTFRecord
-  failures of LoadAudio and ComputeFeatures -> ToJsonLines -> WriteToText
+    -> ToTFExample -> SpillToTempFiles -> [train/eval filters]
+    -> RandomShard -> GroupByShard -> WriteShard (shuffled TFRecord shards)
+  failures of LoadAudio and ComputeFeatures -> WriteFailures (JSON lines)
+  everything written -> AllWritten
+
+Only transforms every Beam runner handles are used, so the pipeline also
+runs on Beam's `DaskRunner` (a `dask.distributed` cluster): failures are
+plain elements split off by type with `Filter` (the DaskRunner hands every
+output of a multi-output ParDo to each consumer), the train/eval split is two
+filters rather than a `Partition`, and the last transform flattens what each
+sink wrote (the DaskRunner computes the last transform and what it depends
+on). Runners that report no metrics (the DaskRunner) get their counts from
+the written shards and the dead-letter file.
 
 * Settings are checked before anything runs (`check_settings`): feature
   rates that do not give whole frames, an output path that is a directory
@@ -71,7 +81,10 @@ LOUDNESS_N_FFT = 512
 METRICS_NAMESPACE = records.METRICS_NAMESPACE
 with_default_parallelism = options.with_default_parallelism
 
-_FAILED = 'failed'
+# Default shards: about one per this many bytes of input files.
+_BYTES_PER_SHARD = 256 * 2**20
+# Reasons of dead-letter records for chunks whose features failed start so.
+_CHUNK_FAILURE = 'feature extraction failed on chunk'
 _LOG = logging.getLogger(__name__)
 
 
@@ -116,7 +129,8 @@ class PrepareSummary:
       in the dead-letter file).
     examples: Examples written per output ('train'/'eval' with an eval split,
       else 'all').
-    audio_secs: Seconds of audio in the files that loaded.
+    audio_secs: Seconds of audio in the files that loaded; None from
+      runners that report no metrics (Beam's DaskRunner).
     wall_secs: Wall-clock seconds of the whole run.
     failed_path: The dead-letter JSONL file (written only if a file or
       chunk failed).
@@ -129,7 +143,7 @@ class PrepareSummary:
   files_failed: int
   chunks_failed: int
   examples: Dict[str, int]
-  audio_secs: float
+  audio_secs: Optional[float]
   wall_secs: float
   failed_path: str
   statistics_path: Optional[str]
@@ -137,20 +151,26 @@ class PrepareSummary:
   metadata_path: Optional[str] = None
 
   @property
-  def realtime_factor(self) -> float:
-    """Audio seconds prepared per wall-clock second."""
+  def realtime_factor(self) -> Optional[float]:
+    """Audio seconds prepared per wall-clock second (None: unknown)."""
+    if self.audio_secs is None:
+      return None
     return self.audio_secs / max(self.wall_secs, 1e-9)
 
   def __str__(self) -> str:
     examples = ', '.join(f'{n} {name}' for name, n in self.examples.items())
     chunks = (f', {self.chunks_failed} chunks failed' if self.chunks_failed
               else '')
+    if self.audio_secs is None:
+      speed = f'{self.wall_secs:.1f} s wall time'
+    else:
+      speed = (f'{self.audio_secs / 3600:.3f} h of audio in '
+               f'{self.wall_secs:.1f} s wall time ({self.realtime_factor:.2f} '
+               'audio s per wall s)')
     see = (f' (see {self.failed_path})'
            if self.files_failed or self.chunks_failed else '')
     return (f'{self.files_ok} files ok, {self.files_failed} failed{chunks}'
-            f'{see}; examples written: {examples}; '
-            f'{self.audio_secs / 3600:.3f} h of audio in {self.wall_secs:.1f} s '
-            f'wall time ({self.realtime_factor:.2f} audio s per wall s)')
+            f'{see}; examples written: {examples}; {speed}')
 
 
 # ------------------------------------------------------------------------------
@@ -180,8 +200,7 @@ def _report(line: str) -> None:
 class LoadAudioFn(beam.DoFn):
   """Decodes a file to `audio` at `sample_rate` and `audio_16k`.
 
-  Outputs an `AudioPiece`, or a dead-letter record on the 'failed' tag for
-  files that cannot be loaded or are shorter than `min_secs`. With
+  Outputs an `AudioPiece`, or a dead-letter record (a dict) for files that cannot be loaded or are shorter than `min_secs`. With
   `progress`, prints one line per file.
   """
 
@@ -191,7 +210,7 @@ class LoadAudioFn(beam.DoFn):
     self._min_secs = min_secs
     self._progress = progress
 
-  def _fail(self, path: str, reason: str) -> beam.pvalue.TaggedOutput:
+  def _fail(self, path: str, reason: str) -> Dict[str, str]:
     if self._progress:
       _report(f'{path}: skipped, {reason}')
     return _failure(path, reason, 'files-failed')
@@ -225,12 +244,25 @@ class LoadAudioFn(beam.DoFn):
     yield AudioPiece(path, features, secs)
 
 
-def _failure(path: str, reason: str,
-             counter_name: str) -> beam.pvalue.TaggedOutput:
-  """A dead-letter record on the 'failed' output, logged and counted."""
+def _failure(path: str, reason: str, counter_name: str) -> Dict[str, str]:
+  """A dead-letter record `{'path', 'reason'}`, logged and counted."""
   _LOG.info('Skipping %s: %s', path, reason)
   records.counter(counter_name).inc()
-  return beam.pvalue.TaggedOutput(_FAILED, {'path': path, 'reason': reason})
+  return {'path': path, 'reason': reason}
+
+
+def _is_piece(element: Any) -> bool:
+  return isinstance(element, AudioPiece)
+
+
+def _is_failure(element: Any) -> bool:
+  return isinstance(element, dict)
+
+
+def _pieces_and_failures(stage: beam.PCollection, label: str):
+  """(pieces, dead-letter records) of a stage that outputs both."""
+  return (stage | f'{label}Ok' >> beam.Filter(_is_piece),
+          stage | f'{label}Failed' >> beam.Filter(_is_failure))
 
 
 def chunk_audio(piece: AudioPiece, sample_rate: int, chunk_secs: float,
@@ -270,7 +302,7 @@ class ComputeFeaturesFn(beam.DoFn):
 
   Features come from `audio_16k` at `frame_rate`, with 'same' padding
   (`ceil(n / hop)` frames) or 'center' padding (`n / hop + 1` frames).
-  Pieces whose features fail go to the 'failed' tag.
+  Pieces whose features fail become dead-letter records.
   """
 
   def __init__(self, frame_rate: int, center: bool, viterbi: bool,
@@ -305,7 +337,7 @@ class ComputeFeaturesFn(beam.DoFn):
       # and the reason to the dead-letter file.
       _LOG.exception('Feature extraction failed for %s', piece.describe())
       yield _failure(
-          piece.path, f'feature extraction failed on chunk {piece.index + 1}/'
+          piece.path, f'{_CHUNK_FAILURE} {piece.index + 1}/'
           f'{piece.n_pieces}: {type(e).__name__}: {e}', 'chunks-failed')
       return
     features = dict(piece.features)
@@ -368,10 +400,16 @@ def _serialize(key: str, features: Dict[str, np.ndarray]) -> Tuple[str, bytes]:
   return key, to_tf_example(features)
 
 
-def _in_train_split(keyed_pointer: Tuple[str, Any], n_partitions: int,
-                    eval_keys: frozenset) -> int:
-  del n_partitions
-  return int(keyed_pointer[0] not in eval_keys)
+def _write_failures(failures: List[Dict[str, str]], path: str) -> str:
+  """Writes the dead-letter records as JSON lines (an empty file if none)."""
+  with FileSystems.create(path) as f:
+    f.write(''.join(json.dumps(r) + '\n' for r in failures).encode())
+  return path
+
+
+def _in_split(keyed_pointer: Tuple[str, Any], eval_keys: frozenset,
+              is_eval: bool) -> bool:
+  return (keyed_pointer[0] in eval_keys) == is_eval
 
 
 # ------------------------------------------------------------------------------
@@ -429,9 +467,13 @@ def check_settings(input_audio_paths: Sequence[str],
 
 
 def _counter_values(result: beam.runners.runner.PipelineResult
-                    ) -> Dict[str, int]:
-  query = result.metrics().query(MetricsFilter().with_namespace(
-      METRICS_NAMESPACE))
+                    ) -> Optional[Dict[str, int]]:
+  """The pipeline's counters; None from runners without metrics (Dask)."""
+  try:
+    query = result.metrics().query(MetricsFilter().with_namespace(
+        METRICS_NAMESPACE))
+  except NotImplementedError:
+    return None
   values = {}
   for counter in query['counters']:
     value = counter.committed
@@ -440,6 +482,30 @@ def _counter_values(result: beam.runners.runner.PipelineResult
     name = counter.key.metric.name
     values[name] = values.get(name, 0) + value
   return values
+
+
+def _counts_from_outputs(n_files: int, run_prefixes: Dict[str, str],
+                         failed_path: str) -> Dict[str, int]:
+  """The counters, re-derived from what a run wrote (no audio length)."""
+  with FileSystems.open(failed_path) as f:
+    reasons = [json.loads(line)['reason'] for line in f.read().splitlines()
+               if line.strip()]
+  chunks_failed = sum(r.startswith(_CHUNK_FAILURE) for r in reasons)
+  counts = {'files-failed': len(reasons) - chunks_failed,
+            'chunks-failed': chunks_failed}
+  counts['load-audio'] = n_files - counts['files-failed']
+  for split, prefix in run_prefixes.items():
+    shards = FileSystems.match([shard_pattern(prefix)])[0].metadata_list
+    counts[f'examples-{split}'] = sum(records.count_records(shard.path)
+                                      for shard in shards)
+  return counts
+
+
+def default_num_shards(input_audio_paths: Sequence[str]) -> int:
+  """About one shard per 256 MB of input files (at least one)."""
+  sizes = [m.size_in_bytes for result in FileSystems.match(
+      list(input_audio_paths)) for m in result.metadata_list]
+  return max(1, -(-sum(sizes) // _BYTES_PER_SHARD))
 
 
 def _save_dataset_statistics(train_pattern: str, stats_path: str,
@@ -467,7 +533,7 @@ def _save_dataset_statistics(train_pattern: str, stats_path: str,
 # ------------------------------------------------------------------------------
 def _build(pipeline: beam.Pipeline, input_audio_paths: Sequence[str],
            run_prefixes: Dict[str, str], failed_path: str, spill_dir: str,
-           schema: dataset_schema.ExampleSchema, num_shards: Optional[int],
+           schema: dataset_schema.ExampleSchema, num_shards: int,
            hop_secs: float, eval_split_fraction: float, chunk_secs: float,
            viterbi: bool, crepe_model: str, progress: bool) -> None:
   """Adds the transforms of `prepare_tfrecord` to `pipeline`."""
@@ -475,18 +541,18 @@ def _build(pipeline: beam.Pipeline, input_audio_paths: Sequence[str],
             | 'ListFiles' >> beam.Create(list(input_audio_paths))
             | 'LoadAudio' >> beam.ParDo(
                 LoadAudioFn(schema.sample_rate, schema.example_secs,
-                            progress)).with_outputs(_FAILED, main='ok'))
-  failures = [loaded[_FAILED]]
-  pieces = loaded.ok
+                            progress)))
+  pieces, failed = _pieces_and_failures(loaded, 'Load')
+  failures = [failed]
   if chunk_secs:
     pieces = pieces | 'ChunkAudio' >> beam.FlatMap(
         chunk_audio, schema.sample_rate, chunk_secs, schema.example_secs)
   if schema.frame_rate:
     with_features = pieces | 'ComputeFeatures' >> beam.ParDo(
         ComputeFeaturesFn(schema.frame_rate, schema.centered, viterbi,
-                          crepe_model)).with_outputs(_FAILED, main='ok')
-    failures.append(with_features[_FAILED])
-    pieces = with_features.ok
+                          crepe_model))
+    pieces, failed = _pieces_and_failures(with_features, 'Features')
+    failures.append(failed)
   if schema.example_secs:
     examples = pieces | 'SplitExamples' >> beam.FlatMap(
         split_example, schema, hop_secs)
@@ -503,22 +569,23 @@ def _build(pipeline: beam.Pipeline, input_audio_paths: Sequence[str],
                  | 'AllKeys' >> beam.combiners.ToList()
                  | 'ChooseEvalKeys' >> beam.Map(_eval_keys,
                                                 eval_split_fraction))
-    eval_pointers, train_pointers = pointers | 'SplitTrainEval' >> (
-        beam.Partition(_in_train_split, 2,
-                       eval_keys=beam.pvalue.AsSingleton(eval_keys)))
-    by_split = {'train': train_pointers, 'eval': eval_pointers}
+    by_split = {
+        name: pointers | f'Select{name.capitalize()}' >> beam.Filter(
+            _in_split, beam.pvalue.AsSingleton(eval_keys), name == 'eval')
+        for name in ('train', 'eval')}
   else:
     by_split = {'all': pointers}
-  for name, split_pointers in by_split.items():
-    _ = (split_pointers
-         | f'DropKeys{name}' >> beam.Values()
-         | f'Write{name.capitalize()}' >> records.WriteShuffledTFRecord(
-             run_prefixes[name], num_shards, f'examples-{name}'))
-  _ = (failures
-       | 'AllFailures' >> beam.Flatten()
-       | 'ToJsonLines' >> beam.Map(json.dumps)
-       | 'WriteFailures' >> beam.io.WriteToText(
-           failed_path, shard_name_template='', num_shards=1))
+  written = [
+      split_pointers
+      | f'DropKeys{name}' >> beam.Values()
+      | f'Write{name.capitalize()}' >> records.WriteShuffledTFRecord(
+          run_prefixes[name], num_shards, f'examples-{name}')
+      for name, split_pointers in by_split.items()]
+  written.append(failures
+                 | 'AllFailures' >> beam.Flatten()
+                 | 'CollectFailures' >> beam.combiners.ToList()
+                 | 'WriteFailures' >> beam.Map(_write_failures, failed_path))
+  _ = written | 'AllWritten' >> beam.Flatten()
 
 
 def prepare_tfrecord(input_audio_paths: Sequence[str],
@@ -543,7 +610,8 @@ def prepare_tfrecord(input_audio_paths: Sequence[str],
       `<prefix>-SSSSS-of-NNNNN`, or `<prefix>-train-...` and
       `<prefix>-eval-...` with an eval split. Shards of an earlier run at the
       same prefix are replaced.
-    num_shards: Shards per output; None lets Beam decide.
+    num_shards: Shards per output; None: about one per 256 MB of input
+      files (ddsp 3.7.0 let Beam decide).
     sample_rate: Rate of the `audio` feature in Hz (`audio_16k` and all
       features are at 16 kHz).
     frame_rate: Feature frames per second, a divisor of 16000 (250 gives a
@@ -593,14 +661,21 @@ def prepare_tfrecord(input_audio_paths: Sequence[str],
                     for split, suffix in splits}
   failed_path = side_file_path(output_tfrecord_path, 'failed', '.jsonl')
   run_failed_path = FileSystems.join(run_dir, os.path.basename(failed_path))
+  num_shards = num_shards or default_num_shards(input_audio_paths)
   try:
     pipeline = options.pipeline(options.parse(pipeline_options))
     _build(pipeline, input_audio_paths, run_prefixes, run_failed_path,
            FileSystems.join(run_dir, 'spill'), schema, num_shards, hop_secs,
            eval_split_fraction, chunk_secs, viterbi, crepe_model, progress)
     result = pipeline.run()
-    result.wait_until_finish()
+    try:
+      result.wait_until_finish()
+    finally:
+      options.close_client(result)
     counters = _counter_values(result)
+    if counters is None:
+      counters = _counts_from_outputs(len(input_audio_paths), run_prefixes,
+                                      run_failed_path)
     examples = {split: counters.get(f'examples-{split}', 0)
                 for split, _ in splits}
     if eval_split_fraction and not examples['eval']:
@@ -615,6 +690,9 @@ def prepare_tfrecord(input_audio_paths: Sequence[str],
     # An earlier run's dead letters never describe this run's data.
     outputs.remove(failed_path)
     if any(examples.values()):
+      for split, prefix in run_prefixes.items():
+        if examples[split]:
+          records.write_empty_shards(prefix, num_shards)
       outputs.publish(run_dir, output_tfrecord_path, run_prefixes, examples,
                       {failed_path: run_failed_path} if failures else {})
     elif failures:  # Keep an earlier run's data; report what failed.
@@ -628,7 +706,8 @@ def prepare_tfrecord(input_audio_paths: Sequence[str],
       files_failed=counters.get('files-failed', 0),
       chunks_failed=counters.get('chunks-failed', 0),
       examples=examples,
-      audio_secs=counters.get('audio-ms', 0) / 1000,
+      audio_secs=(counters['audio-ms'] / 1000 if 'audio-ms' in counters
+                  else None),
       failed_path=failed_path)
   if not any(examples.values()):
     return summary(wall_secs=time.perf_counter() - start,

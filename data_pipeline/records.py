@@ -4,12 +4,17 @@ Examples are serialized straight to `tf.train.Example` wire format (no
 TensorFlow), appended to spill files as they are made, and only pointers
 (file, offset, length) are shuffled; the writer reads the records back in
 shuffled order. So even Beam's in-memory runner holds pointers, not audio.
+The shards are written here too (see `WriteShuffledTFRecord`), with the
+TFRecord framing (`tfrecord_frame`) that `tf.data.TFRecordDataset` reads.
 """
-from typing import Any, Dict, Iterator, Optional, Tuple
+import random
+import struct
+from typing import Any, Dict, Iterator, Tuple
 import uuid
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+import google_crc32c
 import numpy as np
 
 METRICS_NAMESPACE = 'prepare-tfrecord'
@@ -53,6 +58,21 @@ def to_tf_example(features: Dict[str, np.ndarray]) -> bytes:
   return _length_delimited(1, entries)
 
 
+def count_records(path: str) -> int:
+  """Records in an uncompressed TFRecord file, from its length headers.
+
+  Each record is a little-endian uint64 length, a 4-byte CRC of it, the data
+  and a 4-byte CRC of the data.
+  """
+  n = 0
+  with FileSystems.open(path, compression_type='uncompressed') as f:
+    while header := f.read(12):
+      (length,) = struct.unpack('<Q', header[:8])
+      f.seek(f.tell() + length + 4)
+      n += 1
+  return n
+
+
 class SpillToTempFilesFn(beam.DoFn):
   """Appends records to one temporary file per bundle.
 
@@ -81,46 +101,102 @@ class SpillToTempFilesFn(beam.DoFn):
       self._file.close()
 
 
-class ReadSpilledFn(beam.DoFn):
-  """Reads back records written by `SpillToTempFilesFn` and counts them."""
+def _masked_crc32c(data: bytes) -> int:
+  """TFRecord's masked CRC-32C of `data`."""
+  crc = google_crc32c.value(data)
+  return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def tfrecord_frame(record: bytes) -> bytes:
+  """`record` framed as in a TFRecord file (length, CRCs)."""
+  length = struct.pack('<Q', len(record))
+  return b''.join([length, struct.pack('<I', _masked_crc32c(length)), record,
+                   struct.pack('<I', _masked_crc32c(record))])
+
+
+def shard_path(prefix: str, shard: int, num_shards: int) -> str:
+  """`<prefix>-SSSSS-of-NNNNN`, Beam's shard naming."""
+  return f'{prefix}-{shard:05d}-of-{num_shards:05d}'
+
+
+def write_empty_shards(prefix: str, num_shards: int) -> None:
+  """Creates the shards of `prefix` that no example went to (empty files),
+  so that the `-of-NNNNN` set is complete."""
+  for shard in range(num_shards):
+    path = shard_path(prefix, shard, num_shards)
+    if not FileSystems.exists(path):
+      FileSystems.create(path).close()
+
+
+class WriteShardFn(beam.DoFn):
+  """Writes one shard from its spilled-record pointers, in random order.
+
+  The shard appears under its final name only when complete (written to a
+  temporary name, then renamed), so a retried task rewrites it whole. Holds
+  the shard's pointers (not its records) in memory.
+  """
 
   _MAX_OPEN_FILES = 64
 
-  def __init__(self, counter_name: str):
+  def __init__(self, prefix: str, num_shards: int, counter_name: str):
+    self._prefix = prefix
+    self._num_shards = num_shards
     self._counter_name = counter_name
 
-  def start_bundle(self):
-    self._files = {}
+  def process(self, keyed_pointers: Tuple[int, Any]) -> Iterator[str]:
+    shard, pointers = keyed_pointers
+    pointers = list(pointers)
+    random.shuffle(pointers)
+    path = shard_path(self._prefix, shard, self._num_shards)
+    temp_path = f'{path}.tmp-{uuid.uuid4().hex}'
+    spill_files = {}
+    try:
+      with FileSystems.create(temp_path) as out:
+        for spill_path, offset, length in pointers:
+          if spill_path not in spill_files:
+            if len(spill_files) >= self._MAX_OPEN_FILES:
+              _close_all(spill_files)
+            spill_files[spill_path] = FileSystems.open(spill_path)
+          spill_file = spill_files[spill_path]
+          spill_file.seek(offset)
+          out.write(tfrecord_frame(spill_file.read(length)))
+      FileSystems.rename([temp_path], [path])
+    finally:
+      _close_all(spill_files)
+    counter(self._counter_name).inc(len(pointers))
+    yield path
 
-  def process(self, pointer: Tuple[str, int, int]) -> Iterator[bytes]:
-    path, offset, length = pointer
-    if path not in self._files:
-      if len(self._files) >= self._MAX_OPEN_FILES:
-        self.finish_bundle()
-        self._files = {}
-      self._files[path] = FileSystems.open(path)
-    spill_file = self._files[path]
-    spill_file.seek(offset)
-    counter(self._counter_name).inc()
-    yield spill_file.read(length)
 
-  def finish_bundle(self):
-    for spill_file in self._files.values():
-      spill_file.close()
+def _close_all(files: Dict[str, Any]) -> None:
+  for f in files.values():
+    f.close()
+  files.clear()
+
+
+def _random_shard(pointer: Any, num_shards: int) -> Tuple[int, Any]:
+  return random.randrange(num_shards), pointer
 
 
 class WriteShuffledTFRecord(beam.PTransform):
-  """Shuffles spilled-record pointers and writes the records as TFRecords."""
+  """Writes spilled records as `num_shards` TFRecord shards, shuffled.
 
-  def __init__(self, path: str, num_shards: Optional[int], counter_name: str):
+  Each pointer goes to a random shard (a GroupByKey), and each shard is
+  written by one `WriteShardFn` in random order. Shards that get no example
+  are not written (`write_empty_shards` completes the set). Outputs the
+  paths written. Beam's `WriteToTFRecord` is not used: its side inputs are
+  recomputed independently by the DaskRunner, which then finalizes an empty
+  temporary directory.
+  """
+
+  def __init__(self, prefix: str, num_shards: int, counter_name: str):
     super().__init__()
-    self._path = path
+    self._prefix = prefix
     self._num_shards = num_shards
     self._counter_name = counter_name
 
   def expand(self, pointers):
     return (pointers
-            | 'Reshuffle' >> beam.Reshuffle()
-            | 'ReadSpilled' >> beam.ParDo(ReadSpilledFn(self._counter_name))
-            | 'WriteToTFRecord' >> beam.io.WriteToTFRecord(
-                self._path, num_shards=self._num_shards or 0))
+            | 'RandomShard' >> beam.Map(_random_shard, self._num_shards)
+            | 'GroupByShard' >> beam.GroupByKey()
+            | 'WriteShard' >> beam.ParDo(WriteShardFn(
+                self._prefix, self._num_shards, self._counter_name)))

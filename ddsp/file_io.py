@@ -60,9 +60,19 @@ def atomic_path(path: Union[str, os.PathLike]) -> Iterator[str]:
     else:
       _fsync(temp_path)
       os.replace(temp_path, path)
+  except OSError as e:
+    raise _naming(e, path) from e
   finally:
     if os.path.exists(temp_path):
       os.remove(temp_path)
+
+
+def _naming(error: OSError, path: str) -> OSError:
+  """`error` with the target `path` as its file name (a write to a full
+  disk names no file; a temporary name means nothing to the user)."""
+  if error.errno is None:
+    return error
+  return type(error)(error.errno, error.strerror, path)
 
 
 def write_bytes(path: Union[str, os.PathLike], data: bytes) -> None:

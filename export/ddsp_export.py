@@ -24,7 +24,9 @@ is a bundle for `ddsp.export.runtime` (features, controls, synth models and
 
 Writes are atomic: everything is written to a temporary directory next to
 `save_dir` and moved into place at the end, entry by entry, so an
-interrupted export leaves no partial model.
+interrupted export leaves no partial model. Errors (a missing or foreign
+checkpoint, an unwritable or full output location, Ctrl-C) end in one line
+and a non-zero exit (`ddsp.cli`).
 
 Usage:
   ddsp_export --model_path=runs/violin --inference_model=vst_stateless_predict_controls \
@@ -32,12 +34,12 @@ Usage:
 """
 
 import datetime
+import errno
 import io
 import json
 import os
 import pathlib
 import shutil
-import sys
 import tempfile
 
 from absl import app
@@ -47,6 +49,7 @@ import soundfile as sf
 import tensorflow as tf
 
 from ddsp import audio_io
+from ddsp import cli
 from ddsp import core
 from ddsp.export import bundle
 from ddsp.export import inference
@@ -308,10 +311,7 @@ def _publish(staging: pathlib.Path, save_dir: pathlib.Path) -> None:
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  try:
-    export(os.path.expanduser(FLAGS.model_path))
-  except (FileNotFoundError, ValueError, tflite_check.ModelCheckError) as e:
-    sys.exit(f'ddsp_export: {e}')
+  export(os.path.expanduser(FLAGS.model_path))
 
 
 def export(model_path):
@@ -360,8 +360,30 @@ def export(model_path):
         saved_model_to_tfjs(str(staging), str(staging / 'tfjs'))
       _publish(staging, save_dir)
       print(f'Exported {FLAGS.inference_model} to {save_dir}')
+  except (tf.errors.OpError, IndexError, AssertionError) as e:
+    raise _export_error(e, model_path, save_dir) from e
+  except ValueError as e:
+    if 'restore' not in str(e):  # Else a weight of another shape.
+      raise
+    raise _export_error(e, model_path, save_dir) from e
   finally:
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _export_error(error: Exception, model_path: str,
+                  save_dir: pathlib.Path) -> Exception:
+  """The user's error behind a failed TensorFlow read or write: a full
+  disk (TensorFlow reports ENOSPC as an OpError), else a checkpoint that is
+  damaged or does not fit the model of its operative config (restoring
+  raises OpError or IndexError, resp. AssertionError or ValueError)."""
+  message = cli.one_line(error).rstrip('.')
+  if 'No space left on device' in message:
+    return OSError(errno.ENOSPC, 'No space left on device', str(save_dir))
+  return ValueError(
+      f'Cannot export {model_path}: {message}. Export needs a checkpoint '
+      'written by ddsp_run with the operative_config-*.gin next to it; a '
+      'damaged checkpoint (move it away to use an earlier one) or one of '
+      'another config does not load.')
 
 
 def _export_saved_model(model_path: pathlib.Path, staging: pathlib.Path,
@@ -384,7 +406,8 @@ def _export_saved_model(model_path: pathlib.Path, staging: pathlib.Path,
 
 
 def console_entry_point():
-  app.run(main)
+  cli.run(main, 'ddsp_export',
+          user_errors=(ValueError, tflite_check.ModelCheckError))
 
 
 if __name__ == '__main__':

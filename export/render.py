@@ -8,10 +8,14 @@ synthesiser's latency so that it lines up with the input.
 Usage:
   ddsp_render --bundle_dir=exported/bundle --input=in.wav --output=out.wav \
       [--block_size=512] [--seed=0] [--num_threads=1]
+
+Errors (missing or unreadable input, not a bundle, an unwritable or full
+output location, Ctrl-C) end in one line and a non-zero exit (`ddsp.cli`);
+the output WAV is written atomically, so it is complete or absent.
 """
 
 import io
-import sys
+import os
 import time
 
 from absl import app
@@ -20,6 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from ddsp import audio_io
+from ddsp import cli
 from ddsp import file_io
 from ddsp.export import runtime
 
@@ -43,9 +48,16 @@ def render_file(bundle_dir, input_path, output_path, block_size: int = 512,
   Returns:
     Stats: 'seconds' of audio, 'wall_seconds', 'real_time_factor' (wall time
     / audio time), 'latency' (samples).
+
+  Raises:
+    BundleError: `bundle_dir` is not a usable bundle.
+    AudioLoadError: the input cannot be read.
+    OSError: the output directory is not writable (checked first) or the
+      disk is full.
   """
   bundle = runtime.Bundle(bundle_dir, num_threads=num_threads)
   audio = audio_io.load_audio(input_path, sample_rate=bundle.sample_rate)
+  cli.check_writable_dir(os.path.dirname(os.fspath(output_path)))
   synth = runtime.StreamingSynth(bundle, seed=seed)
   # Feed the latency's worth of silence after the end, to flush it out.
   padded = np.concatenate([audio, np.zeros(synth.latency, np.float32)])
@@ -68,18 +80,16 @@ def main(argv):
   for name in ('bundle_dir', 'input', 'output'):
     if not getattr(FLAGS, name):
       raise app.UsageError(f'--{name} is required.')
-  try:
-    stats = render_file(FLAGS.bundle_dir, FLAGS.input, FLAGS.output,
-                        FLAGS.block_size, FLAGS.seed, FLAGS.num_threads)
-  except (runtime.BundleError, audio_io.AudioLoadError) as e:
-    sys.exit(f'ddsp_render: {e}')
+  stats = render_file(FLAGS.bundle_dir, FLAGS.input, FLAGS.output,
+                      FLAGS.block_size, FLAGS.seed, FLAGS.num_threads)
   print(f'Wrote {FLAGS.output}: {stats["seconds"]:.2f} s of audio in '
         f'{stats["wall_seconds"]:.2f} s ({1 / stats["real_time_factor"]:.1f}x '
         f'real time), latency {stats["latency"]} samples.')
 
 
 def console_entry_point():
-  app.run(main)
+  cli.run(main, 'ddsp_render',
+          user_errors=(runtime.BundleError, audio_io.AudioLoadError))
 
 
 if __name__ == '__main__':

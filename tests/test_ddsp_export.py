@@ -279,3 +279,30 @@ def test_saved_model_to_tflite_converts_a_saved_model_directory(vst_run,
   assert result.returncode == 0, result.stderr
   assert tflite_check.non_builtin_ops(
       tmp_path / 'saved_model' / 'tflite' / 'model.tflite') == []
+
+
+def test_damaged_or_foreign_checkpoint_is_one_line_and_leaves_nothing(
+    vst_run, tmp_path):
+  run, _, _ = vst_run
+  damaged = tmp_path / 'damaged'
+  shutil.copytree(run, damaged)
+  (data_file,) = damaged.glob('ckpt-*.data-*')
+  data_file.write_bytes(data_file.read_bytes()[:100])  # Truncated.
+  foreign = tmp_path / 'foreign'
+  shutil.copytree(run, foreign)
+  # The operative config of a smaller decoder: the weights do not fit it.
+  config = foreign / 'operative_config-0.gin'
+  config.write_text(config.read_text().replace(
+      'RnnFcDecoder.rnn_channels = 512', 'RnnFcDecoder.rnn_channels = 64'))
+  for model_path in (damaged, foreign):
+    save_dir = tmp_path / f'export-{model_path.name}'
+    result = _export(f'--model_path={model_path}', f'--save_dir={save_dir}',
+                     '--metadata=false', '--reverb=false')
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines()
+              if line.startswith('ddsp_export: error: ')]
+    assert len(errors) == 1 and 'Traceback' not in result.stderr
+    assert f'Cannot export {model_path}: ' in errors[0]
+    assert 'operative_config' in errors[0]
+    assert not save_dir.exists()
+  assert sorted(os.listdir(tmp_path)) == ['damaged', 'foreign']

@@ -118,7 +118,7 @@ def test_train_interrupt_resume_eval_and_sample(tmp_path, tiny_data):
   save_dir = tmp_path / 'run'
   params = _tiny_params(tiny_data)
 
-  # Train until SIGTERM: a checkpoint at the current step, exit status 0.
+  # Train until SIGTERM: a checkpoint at the current step, exit status 143.
   process = _start(_flags(save_dir, params=params), str(tmp_path / 'a.log'))
   deadline = time.time() + 300
   while 'step: 3\t' not in open(process.log_path).read():
@@ -126,7 +126,7 @@ def test_train_interrupt_resume_eval_and_sample(tmp_path, tiny_data):
         process.log_path).read()[-3000:]
     time.sleep(0.2)
   process.send_signal(signal.SIGTERM)
-  assert process.wait(timeout=120) == 0
+  assert process.wait(timeout=120) == 128 + signal.SIGTERM
   log = open(process.log_path).read()
   stopped = int(log.split('Stopped at step ')[1].split(' ')[0])
   assert (save_dir / f'ckpt-{stopped}.index').exists()

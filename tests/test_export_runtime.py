@@ -70,15 +70,51 @@ def test_render_cli_writes_the_streamed_audio(bundle_dir, tmp_path):
   np.testing.assert_array_equal(rendered, offline[:len(audio)])
 
 
-def test_render_cli_reports_bad_input(bundle_dir, tmp_path):
-  result = subprocess.run(
-      [sys.executable, '-m', 'ddsp.export.render', f'--bundle_dir={bundle_dir}',
-       f'--input={TEST_DATA_DIR / "odd" / "not_audio_text.wav"}',
-       f'--output={tmp_path / "out.wav"}'],
-      capture_output=True, text=True, timeout=300)
-  assert result.returncode != 0
-  assert 'not_audio_text.wav' in result.stderr
+def _render(*flags):
+  return subprocess.run([sys.executable, '-m', 'ddsp.export.render', *flags],
+                        capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize('input_name, bundle, cause', [
+    ('odd/not_audio_text.wav', None, 'not_audio_text.wav'),
+    ('missing.wav', None, 'missing.wav'),
+    ('violin_excerpt.flac', 'empty', 'no bundle.json'),
+])
+def test_render_cli_reports_bad_input_in_one_line(bundle_dir, tmp_path,
+                                                  input_name, bundle, cause):
+  if bundle:
+    bundle = tmp_path / bundle
+    bundle.mkdir()
+  result = _render(f'--bundle_dir={bundle or bundle_dir}',
+                   f'--input={TEST_DATA_DIR / input_name}',
+                   f'--output={tmp_path / "out.wav"}')
+  assert result.returncode == 2
+  (line,) = result.stderr.splitlines()
+  assert line.startswith('ddsp_render: error: ') and cause in line
   assert not (tmp_path / 'out.wav').exists()
+
+
+def test_render_cli_full_or_read_only_output_leaves_nothing(bundle_dir,
+                                                            tiny_tmpfs):
+  full, read_only = tiny_tmpfs
+  violin = TEST_DATA_DIR / 'violin_excerpt.flac'
+  # 4 s of float WAV (256 kB) does not fit in 64 kB.
+  result = _render(f'--bundle_dir={bundle_dir}', f'--input={violin}',
+                   f'--output={full / "out.wav"}')
+  assert result.returncode == 1
+  # LiteRT's own log ('INFO: Created TensorFlow Lite XNNPACK delegate'), then
+  # the error.
+  *_, line = result.stderr.splitlines()
+  assert 'Traceback' not in result.stderr
+  assert f'no space left to write {full / "out.wav"}' in line
+  assert 'free some space' in line
+  assert list(full.iterdir()) == []
+  # Checked before rendering.
+  result = _render(f'--bundle_dir={bundle_dir}', f'--input={violin}',
+                   f'--output={read_only / "out.wav"}')
+  assert result.returncode == 2
+  (line,) = result.stderr.splitlines()
+  assert f'cannot write {read_only} (Read-only file system)' in line
 
 
 def test_bundle_errors_name_the_problem(bundle_dir, tmp_path):

@@ -5,6 +5,7 @@ import os
 import pathlib
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -613,3 +614,73 @@ def test_reader_rejects_whole_file_data(tmp_path, wav_22k):
   output, _ = _prepare(tmp_path, [wav_22k], example_secs=0, chunk_secs=0)
   with pytest.raises(ValueError, match='varying length.*example_secs > 0'):
     data.TFRecordProvider(output + '*').get_dataset()
+
+
+def _examples_by_audio(pattern):
+  """Examples of the shards matching `pattern`, keyed by their audio."""
+  return {example['audio'].tobytes(): example
+          for example in _read_examples(pattern)}
+
+
+def test_dask_cluster_writes_the_examples_of_the_direct_runner(tmp_path):
+  distributed = pytest.importorskip('distributed')
+  paths = [_write_wav(tmp_path / 'a.wav', 0.5, 22050, seed=1),
+           _write_wav(tmp_path / 'b.wav', 0.6, 16000, seed=2)]
+  kwargs = dict(example_secs=0.2, hop_secs=0.1, chunk_secs=0.0)
+  direct_output, _ = _prepare(tmp_path / 'direct', paths, **kwargs)
+  # A scheduler and two worker processes on localhost.
+  with distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                processes=True, dashboard_address=None,
+                                host='127.0.0.1') as cluster:
+    options = prepare_tfrecord_lib.with_default_parallelism(
+        '--runner=DaskRunner,'
+        f'--dask_client_address={cluster.scheduler_address}')
+    dask_output, summary = _prepare(tmp_path / 'dask', paths, num_shards=2,
+                                    pipeline_options=options, **kwargs)
+  # Counts come from the written files (the DaskRunner reports no metrics).
+  assert (summary.files_ok, summary.files_failed) == (2, 0)
+  assert summary.examples == {'all': 9} and summary.audio_secs is None
+  assert sorted(glob.glob(dask_output + '-*')) == [
+      dask_output + '-00000-of-00002', dask_output + '-00001-of-00002']
+  direct = _examples_by_audio(direct_output + '-*')
+  on_dask = _examples_by_audio(dask_output + '-*')
+  # 0.5 s: 4 windows of 0.2 s every 0.1 s; 0.6 s: 5.
+  assert len(direct) == 9 and on_dask.keys() == direct.keys()
+  for audio, example in direct.items():
+    assert example.keys() == on_dask[audio].keys() == AUDIO_KEYS | FEATURE_KEYS
+    for key, value in example.items():
+      np.testing.assert_array_equal(on_dask[audio][key], value, err_msg=key)
+
+
+def test_cli_ctrl_c_exits_130_and_leaves_no_output(tmp_path):
+  long_wav = _write_wav(tmp_path / 'long.wav', 60.0, 16000)
+  out_dir = tmp_path / 'out'
+  process = subprocess.Popen(
+      [sys.executable, '-m', 'ddsp.data_pipeline.ddsp_prepare_tfrecord',
+       f'--input_audio_filepatterns={long_wav}',
+       f'--output_tfrecord_path={out_dir / "train.tfrecord"}',
+       '--crepe_model=tiny'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      text=True, cwd=tmp_path)
+  # The file's line: it is loaded and CREPE (about 20 s of work) starts.
+  assert 'long.wav: 60.00 s' in process.stdout.readline()
+  process.send_signal(signal.SIGINT)
+  _, err = process.communicate(timeout=120)
+  assert process.returncode == 130
+  assert err.splitlines() == [
+      'ddsp_prepare_tfrecord: error: interrupted (Ctrl-C); no partial '
+      'output was kept. Run the command again to start over.']
+  assert list(out_dir.iterdir()) == []
+
+
+def test_cli_full_disk_is_one_line_and_leaves_nothing(tmp_path, tiny_tmpfs):
+  full, _ = tiny_tmpfs
+  wav = _write_wav(tmp_path / 'a.wav', 1.0, 48000)  # 192 kB as float32.
+  code, _, err = _cli(f'--input_audio_filepatterns={wav}',
+                      f'--output_tfrecord_path={full / "train.tfrecord"}',
+                      '--frame_rate=0', '--sample_rate=48000',
+                      '--example_secs=0', '--chunk_secs=0', cwd=tmp_path)
+  assert code == 1
+  assert err == [f'ddsp_prepare_tfrecord: error: no space left to write '
+                 f'{full} (No space left on device); free some space or '
+                 'write to another location.']
+  assert list(full.iterdir()) == []

@@ -19,18 +19,21 @@ latest operative_config-*.gin of --restore_dir (the settings of the run being
 resumed or evaluated), then --gin_file and --gin_param in order; later
 bindings win. Unlike 3.7.0, an unknown name in --gin_file/--gin_param is an
 error, reported (like a missing file, unreadable data, a corrupt checkpoint,
-an unwritable save_dir or a NaN loss) in one line before or instead of
-training; -v=1 adds the traceback.
+an unwritable or full save_dir or a NaN loss) in one line before or instead
+of training, with exit status 1; -v=1 adds the traceback. Ctrl-C or SIGTERM
+stops after the current step with a checkpoint, then exits with 130 (143);
+a second Ctrl-C quits at once (130).
 """
 import logging as logging_lib
 import os
+import signal
 import time
 
-from absl import app
 from absl import flags
 from absl import logging
 import tensorflow as tf
 
+from ddsp import cli
 from ddsp.training import cloud
 from ddsp.training import eval_util
 from ddsp.training import models
@@ -157,14 +160,6 @@ def allow_memory_growth() -> None:
     tf.config.experimental.set_memory_growth(gpu, True)
 
 
-def _one_line(error: BaseException) -> str:
-  """The message of an exception on one line, without gin's call notes."""
-  lines = [line.strip() for line in str(error).splitlines()
-           if line.strip() and
-           not line.strip().startswith('In call to configurable')]
-  return ' '.join(lines) or type(error).__name__
-
-
 # Errors with a message that says what to fix; others keep their traceback.
 _USER_ERRORS = (IOError, ValueError, FloatingPointError, RuntimeError,
                 tf.errors.OpError)
@@ -187,8 +182,14 @@ def _run(save_dir: str, restore_dir: str) -> None:
       kwargs['early_stop_loss_value'] = FLAGS.early_stop_loss_value
     if FLAGS.hypertune:
       kwargs['report_loss_to_hypertune'] = True
-    train_util.train(data_provider=gin.REQUIRED, trainer=trainer,
-                     save_dir=save_dir, restore_dir=restore_dir, **kwargs)
+    step = train_util.train(data_provider=gin.REQUIRED, trainer=trainer,
+                            save_dir=save_dir, restore_dir=restore_dir,
+                            **kwargs)
+    if train_util.last_stop_signal:
+      cli.fail('ddsp_run', f'stopped by {train_util.last_stop_signal} at '
+               f'step {step} with a checkpoint in {save_dir}; run the same '
+               'command to resume.',
+               128 + signal.Signals[train_util.last_stop_signal].value)
   else:
     model = models.get_model()
     delay_start()
@@ -197,8 +198,21 @@ def _run(save_dir: str, restore_dir: str) -> None:
              restore_dir=restore_dir, run_once=FLAGS.run_once)
 
 
+def _message(error: BaseException) -> str:
+  """One line naming the cause and, for a full or read-only disk, the fix."""
+  if isinstance(error, OSError) and error.errno is not None:
+    return cli.os_error_message(error)
+  message = cli.one_line(error).rstrip('.') + '.'
+  if 'No space left on device' in message:
+    message += ' Free some space or choose another --save_dir.'
+  elif 'Read-only file system' in message or 'Permission denied' in message:
+    message += ' Choose a writable --save_dir.'
+  return message
+
+
 def main(unused_argv):
-  """Runs --mode; user errors end with exit status 1 and a one-line cause."""
+  """Runs --mode; user errors end with exit status 1 and a one-line cause,
+  a stop signal with 128 + its number after the checkpoint is saved."""
   save_dir = os.path.expanduser(FLAGS.save_dir)
   restore_dir = os.path.expanduser(FLAGS.restore_dir) or save_dir
   try:
@@ -206,12 +220,12 @@ def main(unused_argv):
     _run(save_dir, restore_dir)
   except _USER_ERRORS as e:
     logging.debug('Traceback of the error below.', exc_info=True)
-    raise SystemExit(f'ddsp_run: error: {_one_line(e)}') from None
+    raise SystemExit(f'ddsp_run: error: {_message(e)}') from None
 
 
 def console_entry_point():
-  """`ddsp_run` console script."""
-  app.run(main)
+  """`ddsp_run` console script (Ctrl-C twice: exit 130 at once)."""
+  cli.run(main, 'ddsp_run')
 
 
 if __name__ == '__main__':

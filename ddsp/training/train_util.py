@@ -136,6 +136,9 @@ def _is_multi_worker(strategy: tf.distribute.Strategy) -> bool:
 # Files
 # ------------------------------------------------------------------------------
 expand_path = checkpoints.expand_path
+# The signal ('SIGINT', 'SIGTERM') that stopped the last `train` call, or
+# None: commands exit with 128 + its number after the checkpoint is saved.
+last_stop_signal = None
 get_latest_file = checkpoints.get_latest_file
 
 
@@ -272,8 +275,12 @@ def restore_checkpoint(checkpoint: tf.train.Checkpoint, path: str,
         f'{first_line(e)}. It was left untouched; move it away to resume '
         'from an earlier checkpoint.') from e
   except (AssertionError, ValueError) as e:
+    # Keras appends the variable's values to a shape mismatch: keep its path.
+    cause = re.sub(r', shape=.*', '>.', first_line(e))
     raise CheckpointError(
-        f'Checkpoint {path} does not match the model: {first_line(e)}') from e
+        f'Checkpoint {path} does not match the model: {cause} Train with the '
+        'gin config it was written with (the operative_config-*.gin next to '
+        'it) or start a new --save_dir.') from e
 
 
 def remove_partial_checkpoint(prefix: str) -> None:
@@ -465,6 +472,8 @@ def train(data_provider,
   loss_sums, loss_count = {}, 0
   log_progress = _Progress(step, num_steps)
   summary_progress = _Progress(step, num_steps)
+  global last_stop_signal
+  last_stop_signal = None
   stop_reason = None
   with _StopSignals() as signals, writer.as_default():
     while step < num_steps:
@@ -515,6 +524,7 @@ def train(data_provider,
 
       if _stop_requested(trainer, signals.received is not None):
         stop_reason = signals.received or 'a stop request on another worker'
+        last_stop_signal = signals.received
         break
 
     if save_dir and last_saved_step != step:

@@ -10,8 +10,9 @@ multi-machine jobs, e.g. Vertex AI custom jobs).
 """
 import sys
 
-from absl import app
 from absl import flags
+
+from ddsp import cli
 
 _STRING_FLAGS = (
     ('data_path', 'TFRecord file pattern of the training data.'),
@@ -44,7 +45,7 @@ def main(argv):
 
 
 def console_entry_point():
-  app.run(main)
+  cli.run(main, 'ddsp_ai_platform')
 
 
 if __name__ == '__main__':
