@@ -42,6 +42,7 @@ TRAIN_AUDIO = DATA / 'violin' / '*.flac'
 HELDOUT_VIOLIN = DATA / 'violin_heldout' / 'eval_000.flac'
 FLUTE = DATA / 'flute' / 'eval_000.flac'
 STAGES = ('prepare', 'train', 'export', 'transfer', 'report')
+_ABSL_LINE = re.compile(r'^([IWEF])\d{4} [\d:.]+\s+\d+ \S+:\d+\] (.*)$')
 _LOSS_LINE = re.compile(r'step: (\d+)\s.*?total_loss: ([0-9.eE+-]+)')
 
 
@@ -56,6 +57,18 @@ def _command(name: str) -> list:
   return [sys.executable, '-m', modules[name]]
 
 
+def _progress(line: str):
+  """What to echo of a line: absl log lines only for training progress,
+  checkpoints and errors (their message, without the prefix)."""
+  match = _ABSL_LINE.match(line)
+  if not match:
+    return line
+  level, message = match.groups()
+  if level in 'EF' or 'step:' in message or 'checkpoint' in message.lower():
+    return message + '\n'
+  return None
+
+
 def _run(args: list, log_path: pathlib.Path) -> None:
   """Runs a command, echoing its output and appending it to `log_path`."""
   print('  $ ' + ' '.join(args), flush=True)
@@ -64,8 +77,9 @@ def _run(args: list, log_path: pathlib.Path) -> None:
       bufsize=1, env=dict(os.environ, PYTHONUNBUFFERED='1')) as process:
     for line in process.stdout:
       log.write(line)
-      if not line.startswith(('I1', 'W1', 'I0', 'W0')):  # absl info lines.
-        print('  | ' + line, end='', flush=True)
+      shown = _progress(line)
+      if shown is not None:
+        print('  | ' + shown, end='', flush=True)
     returncode = process.wait()
   if returncode:
     sys.exit(f'demo: `{args[0]}` failed (exit {returncode}); its output is in '
