@@ -21,6 +21,8 @@ import soundfile as sf
 matplotlib.use('Agg')  # Files only; pyplot picks the backend up on import.
 from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+# f0 plots leave out frames where CREPE is less confident than this.
+MIN_CONFIDENCE = 0.5
 # Example name -> (input WAV, output WAV).
 AUDIO_FILES = {
     'resynthesis': ('violin_input.wav', 'violin_resynthesis.wav'),
@@ -95,7 +97,8 @@ def _time(n_frames: int, frame_rate: float) -> np.ndarray:
 
 def feature_png(series: Sequence, frame_rate: float, png_path: pathlib.Path,
                 ylabel: str, title: str, log_y: bool = False) -> None:
-  """One line per (label, values [n_frames]) in `series`."""
+  """One line per (label, values [n_frames], style) in `series`; NaN
+  values are gaps."""
   fig, ax = plt.subplots(figsize=(10, 2.8))
   for label, values, style in series:
     values = np.asarray(values, np.float64)
@@ -107,9 +110,10 @@ def feature_png(series: Sequence, frame_rate: float, png_path: pathlib.Path,
     ax.set_yscale('log')
   ax.set_xlabel('time (s)')
   ax.set_ylabel(ylabel)
-  ax.set_title(title)
+  ax.set_title(title, loc='left')
   ax.grid(alpha=0.3)
-  ax.legend(loc='upper right', fontsize='small')
+  ax.legend(loc='lower right', bbox_to_anchor=(1.0, 1.0), ncol=len(series),
+            fontsize='small', frameon=False)
   fig.tight_layout()
   _save_figure(fig, png_path)
 
@@ -131,13 +135,20 @@ def _duration(path: pathlib.Path) -> float:
   return info.frames / info.samplerate
 
 
+def _voiced(data, name: str, side: str, key: str = '') -> np.ndarray:
+  """f0 `key` (default `f0_<side>`) of example `name`, NaN where the
+  confidence `conf_<side>` is below `MIN_CONFIDENCE`."""
+  f0 = np.asarray(data[f'{name}_{key or "f0_" + side}'], np.float64)
+  return np.where(data[f'{name}_conf_{side}'] >= MIN_CONFIDENCE, f0, np.nan)
+
+
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1060px; margin: 2em auto;
        padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2em; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
-.clip { background: #f7f7f9; border-radius: 6px; padding: 0.6em 0.8em; }
+.clip { background: #f7f7f9; border-radius: 6px; padding: 0.6em 0.8em;
+        margin: 0.8em 0; }
 .clip h3 { margin: 0 0 0.4em 0; font-size: 1em; }
 audio { width: 100%; }
 img { width: 100%; height: auto; display: block; margin: 0.4em 0; }
@@ -159,7 +170,8 @@ def write_report(out_dir: pathlib.Path, data: Dict[str, np.ndarray],
   Args:
     out_dir: Holds the WAVs of `AUDIO_FILES`.
     data: `frame_rate` and, per example name, `<name>_f0_in/_model/_out`,
-      `<name>_ld_in/_model/_out` [n_frames], `<name>_octave_shift`,
+      `<name>_ld_in/_model/_out`, `<name>_conf_in/_out` (f0 confidence)
+      [n_frames], `<name>_octave_shift`,
       `<name>_settings` (JSON).
     steps, losses: The training loss curve.
     timings: Stage records: 'stage', 'wall_s', 'cpu_s', 'load_1min'.
@@ -184,9 +196,11 @@ def write_report(out_dir: pathlib.Path, data: Dict[str, np.ndarray],
           f'<audio controls preload="none" src="{wav}"></audio>'
           f'<img src="{png}" alt="spectrogram of {wav}"></div>')
     f0_png, ld_png = f'{name}_f0.png', f'{name}_loudness.png'
-    feature_png([('input (CREPE tiny)', data[f'{name}_f0_in'], 'C0-'),
-                 ('fed to the model', data[f'{name}_f0_model'], 'C1--'),
-                 ('output, tracked again', data[f'{name}_f0_out'], 'C2:')],
+    feature_png([('input (CREPE tiny)', _voiced(data, name, 'in'), 'C0-'),
+                 ('fed to the model', _voiced(data, name, 'in', 'f0_model'),
+                  'C1--'),
+                 ('output, tracked again', _voiced(data, name, 'out'),
+                  'C2:')],
                 frame_rate, out_dir / f0_png, 'f0 (Hz)',
                 f'{title}: fundamental frequency', log_y=True)
     feature_png([('input', data[f'{name}_ld_in'], 'C0-'),
@@ -201,8 +215,10 @@ def write_report(out_dir: pathlib.Path, data: Dict[str, np.ndarray],
         f'<p class="note">Settings: <code>{html.escape(settings_text)}'
         f'</code>; octave shift applied: '
         f'{float(data[f"{name}_octave_shift"]):+g}.</p>'
-        f'<div class="pair">{"".join(clips)}</div>'
+        f'{"".join(clips)}'
         f'<img src="{f0_png}" alt="f0 of {name}">'
+        f'<p class="note">f0 where CREPE\'s confidence is at least '
+        f'{MIN_CONFIDENCE} (gaps: unvoiced or silent).</p>'
         f'<img src="{ld_png}" alt="loudness of {name}">')
   loss_section = '<p>No training log.</p>'
   if len(steps):

@@ -18,7 +18,7 @@ is kept); `--clean` (or `make demo-clean`) starts from scratch. An interrupted
 training resumes from its last checkpoint.
 
 Usage:
-  python demo/run_demo.py [--out_dir out/demo] [--steps 400] [--clean]
+  python demo/run_demo.py [--out_dir out/demo] [--steps 300] [--clean]
 """
 
 import argparse
@@ -77,6 +77,7 @@ def _run(args: list, log_path: pathlib.Path) -> None:
       bufsize=1, env=dict(os.environ, PYTHONUNBUFFERED='1')) as process:
     for line in process.stdout:
       log.write(line)
+      log.flush()
       shown = _progress(line)
       if shown is not None:
         print('  | ' + shown, end='', flush=True)
@@ -191,6 +192,8 @@ class Pipeline:
           f'{name}_f0_in': result['features']['f0_hz'],
           f'{name}_f0_model': result['adjusted']['f0_hz'],
           f'{name}_f0_out': heard['f0_hz'],
+          f'{name}_conf_in': result['features']['f0_confidence'],
+          f'{name}_conf_out': heard['f0_confidence'],
           f'{name}_ld_in': result['features'][level],
           f'{name}_ld_model': result['adjusted'][level],
           f'{name}_ld_out': heard[level],
@@ -275,7 +278,7 @@ def main():
       description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   parser.add_argument('--out_dir', default='out/demo')
-  parser.add_argument('--steps', type=int, default=400,
+  parser.add_argument('--steps', type=int, default=300,
                       help='training steps')
   parser.add_argument('--batch_size', type=int, default=8)
   parser.add_argument('--crepe_model', default='tiny',

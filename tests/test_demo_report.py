@@ -52,7 +52,9 @@ def _stage_outputs(out_dir: pathlib.Path) -> dict:
     for key, values in (('f0_in', np.full(n, f0)), ('f0_model',
                                                     np.full(n, 2 * f0)),
                         ('f0_out', np.full(n, 2 * f0)), ('ld_in', ramp),
-                        ('ld_model', ramp + 5), ('ld_out', ramp + 3)):
+                        ('ld_model', ramp + 5), ('ld_out', ramp + 3),
+                        ('conf_in', np.full(n, 0.9)),
+                        ('conf_out', np.linspace(0, 1, n))):
       data[f'{example}_{key}'] = values.astype(np.float32)
     data[f'{example}_octave_shift'] = np.float32(1.0)
     data[f'{example}_settings'] = json.dumps({'auto_adjust': True})
