@@ -14,8 +14,9 @@ Stages (progress printed as they run):
                loudness plots, the loss curve, stage timings.
 
 A stage whose outputs exist and are complete is skipped (its recorded timing
-is kept); `--clean` (or `make demo-clean`) starts from scratch. An interrupted
-training resumes from its last checkpoint.
+is kept), unless a stage before it ran again (e.g. training resumed to a
+larger `--steps`); `--clean` (or `make demo-clean`) starts from scratch. An
+interrupted training resumes from its last checkpoint.
 
 Usage:
   python demo/run_demo.py [--out_dir out/demo] [--steps 300] [--clean]
@@ -218,14 +219,17 @@ class Pipeline:
     for folder in (self.out, self.records, self.logs):
       folder.mkdir(parents=True, exist_ok=True)
     total_start = time.perf_counter()
+    upstream_ran = False  # Then every later stage runs again.
     for number, stage in enumerate(STAGES, 1):
       record = self.records / f'{stage}.json'
       print(f'\n[{number}/{len(STAGES)}] {stage}', flush=True)
-      if record.exists() and getattr(self, f'_done_{stage}')():
+      if (not upstream_ran and record.exists() and
+          getattr(self, f'_done_{stage}')()):
         print(f'  done earlier ({json.loads(record.read_text())["wall_s"]:.0f}'
               f' s): reusing {self.out} (--clean to redo)', flush=True)
         continue
       record.unlink(missing_ok=True)
+      upstream_ran = True
       if stage == 'report':
         # The report shows its own timing; record it before writing.
         record.write_text(json.dumps(_timing(stage, 0, 0, 0)))
