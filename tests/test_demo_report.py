@@ -143,3 +143,21 @@ def test_report_states_timings_and_losses(built_report):
   assert '<td>train</td><td>400.0</td><td>800.0</td>' in text
   assert '<th>total</th><th>440.0</th><th>880.0</th>' in text
   assert f'{20 * np.exp(-0.2) + 5:.2f} at step 10' in text
+
+
+def test_demo_reads_losses_and_echoes_progress(tmp_path):
+  import run_demo  # pylint: disable=g-import-not-at-top
+  prefix = 'I1201 10:08:50.037342 140093933607808 train_util.py:486] '
+  log = tmp_path / 'train.log'
+  log.write_text(
+      f'{prefix}step: 10\tspectral_loss: 9.5\ttotal_loss: 9.5\tsteps/s: 1\n'
+      f'{prefix}step: 20\tspectral_loss: 8.0\ttotal_loss: 8.0\tsteps/s: 1\n'
+      'a resumed run trains step 20 again:\n'
+      f'{prefix}step: 20\tspectral_loss: 7.0\ttotal_loss: 7.5\tsteps/s: 1\n')
+  steps, losses = run_demo.read_losses(log)
+  np.testing.assert_array_equal(steps, [10, 20])
+  np.testing.assert_array_equal(losses, [9.5, 7.5])
+  assert run_demo._progress(f'{prefix}step: 10\tx\n') == 'step: 10\tx\n'  # pylint: disable=protected-access
+  assert run_demo._progress(f'{prefix}Gin config: ...\n') is None  # pylint: disable=protected-access
+  assert run_demo._progress('ddsp_prepare_tfrecord: 4 files ok\n') == (  # pylint: disable=protected-access
+      'ddsp_prepare_tfrecord: 4 files ok\n')
