@@ -240,9 +240,15 @@ def transfer_with_checkpoint(model_dir: PathLike, audio: np.ndarray,
     stats: Dataset statistics for `settings.auto_adjust`.
     crepe_model: CREPE size for f0 ('tiny' is always installed).
 
+  Gin's configuration is cleared and replaced by the model's operative
+  config.
+
   Returns:
     As `transfer_with_bundle` ('controls' holds the synths' controls:
     'amps' [n_frames], 'noise_magnitudes' [n_frames, bands]).
+
+  Raises:
+    TransferError: A model that does not synthesise at 16 kHz.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
@@ -254,6 +260,10 @@ def transfer_with_checkpoint(model_dir: PathLike, audio: np.ndarray,
   gin.clear_config()
   inference.parse_operative_config(str(model_dir))
   sample_rate = int(inference.query('Harmonic.sample_rate'))
+  if sample_rate != 16000:
+    raise TransferError(f'{model_dir} synthesises at {sample_rate} Hz; '
+                        'timbre transfer tracks f0 with CREPE at 16 kHz and '
+                        'supports 16 kHz models only.')
   model = inference.AutoencoderInference(
       str(model_dir), length_seconds=len(audio) / sample_rate,
       remove_reverb=False, verbose=False)
