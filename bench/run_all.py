@@ -9,7 +9,7 @@ average, and for each script its command, wall time, exit status and the
 figures it printed (its standard output).
 
 Usage: python bench/run_all.py [--full] [--only core,tflite] [--skip train]
-       [--timeout 900] [--out bench/RESULTS.md]
+       [--timeout 1800] [--out bench/RESULTS.md] [--instruments_dir DIR]
 """
 
 import argparse
@@ -25,7 +25,8 @@ import machine
 BENCH_DIR = pathlib.Path(__file__).resolve().parent
 # Quick settings: the same measurements on less work.
 QUICK_ARGS = {
-    'core_bench': ['--repeats', '3'],
+    'core_bench': ['--repeats', '3', '--cases',
+                   'harmonic,spectral_loss_forward_backward,compute_loudness'],
     'crepe_bench': ['--capacities', 'tiny', '--compare_seconds', '2'],
     'prepare_bench': ['--crepe_models', 'tiny', '--skip_crepe_only'],
     'tflite_bench': ['--rounds', '3', '--hops_per_round', '50'],
@@ -35,14 +36,25 @@ QUICK_ARGS = {
 }
 
 
+# Scripts that read the shared instrument clips, and their flag for them.
+DATA_FLAGS = {'crepe_bench': '--data_dir',
+              'prepare_bench': '--instruments_dir',
+              'tflite_tracker_bench': '--data_dir'}
+DEFAULT_INSTRUMENTS = pathlib.Path(os.environ.get(
+    'DDSP_SHARED_DIR', BENCH_DIR.parents[1] / 'shared')) / 'data' / 'instruments'
+
+
 def bench_scripts():
   """Names of bench/*_bench.py, sorted."""
   return sorted(path.stem for path in BENCH_DIR.glob('*_bench.py'))
 
 
-def run_one(name: str, full: bool, timeout: float) -> dict:
+def run_one(name: str, full: bool, timeout: float,
+            instruments_dir: pathlib.Path) -> dict:
   """Runs one script; returns its command, output, status and wall time."""
-  args = [] if full else QUICK_ARGS.get(name, [])
+  args = [] if full else list(QUICK_ARGS.get(name, []))
+  if name in DATA_FLAGS:
+    args += [DATA_FLAGS[name], str(instruments_dir)]
   command = [sys.executable, str(BENCH_DIR / f'{name}.py'), *args]
   print(f'== {name}: {" ".join(command[1:])}', flush=True)
   start = time.perf_counter()
@@ -99,6 +111,10 @@ def main():
   parser.add_argument('--timeout', type=float, default=1800,
                       help='seconds per script')
   parser.add_argument('--out', default=str(BENCH_DIR / 'RESULTS.md'))
+  parser.add_argument('--instruments_dir', type=pathlib.Path,
+                      default=DEFAULT_INSTRUMENTS,
+                      help='the shared clips (default: $DDSP_SHARED_DIR or '
+                      '../shared, then data/instruments)')
   args = parser.parse_args()
 
   def wanted(name, selection):
@@ -112,7 +128,8 @@ def main():
              f'--skip={args.skip!r}; scripts: {", ".join(bench_scripts())}')
   started = datetime.datetime.now(datetime.timezone.utc)
   load = os.getloadavg()
-  results = [run_one(name, args.full, args.timeout) for name in names]
+  results = [run_one(name, args.full, args.timeout, args.instruments_dir)
+             for name in names]
   out = pathlib.Path(args.out)
   tmp = out.with_name(f'.{out.name}.tmp')
   tmp.write_text(to_markdown(results, args.full, started, load))
