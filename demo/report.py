@@ -176,7 +176,7 @@ def write_report(out_dir: pathlib.Path, data: Dict[str, np.ndarray],
     steps, losses: The training loss curve.
     timings: Stage records: 'stage', 'wall_s', 'cpu_s', 'load_1min'.
     machine: `bench.machine.describe()`.
-    train_steps: Steps trained.
+    train_steps: Steps trained (the exported checkpoint's).
 
   Returns:
     The path of report.html.
@@ -224,7 +224,8 @@ def write_report(out_dir: pathlib.Path, data: Dict[str, np.ndarray],
   if len(steps):
     loss_png(steps, losses, out_dir / 'training_loss.png')
     loss_section = (f'<img src="training_loss.png" alt="training loss">'
-                    f'<p class="note">{train_steps} steps; loss '
+                    f'<p class="note">{train_steps} steps '
+                    f'(the exported checkpoint); loss '
                     f'{losses[0]:.2f} at step {steps[0]}, {losses[-1]:.2f} at '
                     f'step {steps[-1]}.</p>')
   rows = ''.join(

@@ -209,7 +209,7 @@ class Pipeline:
     timings = [json.loads((self.records / f'{stage}.json').read_text())
                for stage in STAGES if (self.records / f'{stage}.json').exists()]
     path = report.write_report(self.out, data, steps, losses, timings,
-                               _machine(), self.args.steps)
+                               _machine(), self._latest_step())
     print(f'  wrote {path}', flush=True)
 
   def run(self):
