@@ -123,8 +123,8 @@ class Pipeline:
     return (self.bundle_dir / 'bundle.json').is_file()
 
   def _done_transfer(self) -> bool:
-    return all((self.out / name).is_file() for name in (
-        'transfer.npz', *report.AUDIO_FILES))
+    wavs = [wav for pair in report.AUDIO_FILES.values() for wav in pair]
+    return all((self.out / name).is_file() for name in ['transfer.npz', *wavs])
 
   def _done_report(self) -> bool:
     return False  # Cheap: always rebuilt (it shows this run's timings).
