@@ -86,7 +86,8 @@ def to_markdown(results, full: bool, started: datetime.datetime,
       f'- {machine.describe()}',
       f'- load average at start: {load[0]:.1f} / {load[1]:.1f} / '
       f'{load[2]:.1f} (1 / 5 / 15 min; the machine may be shared, so wall '
-      'times are upper bounds)', '',
+      'times are upper bounds)' + (
+          f'; run at nice {os.nice(0)}' if os.nice(0) else ''), '',
       '| script | wall (s) | status |', '|---|---|---|']
   lines += [f'| [{r["name"]}](#{r["name"].replace("_", "")}) | '
             f'{r["wall_s"]:.0f} | {"ok" if r["status"] == 0 else r["status"]} |'
