@@ -4,7 +4,7 @@ VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo bench install clean
+.PHONY: test lint demo demo-clean quickstart bench install clean
 
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,23 @@ test: lint
 	  if [ $$status -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; \
 	  exit $$status
 
+# The whole pipeline on bundled clips (prepare, train, export, on-device
+# timbre transfer) -> out/demo/report.html; finished stages are reused.
+# `make demo DEMO_FLAGS='--steps 800'` passes flags to demo/run_demo.py.
 demo: $(STAMP)
+	$(VENV_PYTHON) demo/run_demo.py --out_dir out/demo $(DEMO_FLAGS)
+
+demo-clean:
+	rm -rf out/demo
+
+# One synthesised note (no training): out/quickstart.wav + a spectrogram.
+quickstart: $(STAMP)
 	$(VENV_PYTHON) demo/quickstart.py --out_dir out
 
+# Every bench/*_bench.py with quick settings -> bench/RESULTS.md
+# (`make bench BENCH_FLAGS=--full` for each script's full defaults).
 bench: $(STAMP)
-	$(VENV_PYTHON) bench/core_bench.py
+	$(VENV_PYTHON) bench/run_all.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf out build *.egg-info

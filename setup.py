@@ -95,6 +95,8 @@ setuptools.setup(
             'console_entry_point',
             'ddsp_render = ddsp.export.render:console_entry_point',
             'ddsp_run = ddsp.training.ddsp_run:console_entry_point',
+            'ddsp_timbre_transfer = '
+            'ddsp.export.timbre_transfer:console_entry_point',
         ],
     },
     classifiers=[
