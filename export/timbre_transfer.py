@@ -44,6 +44,7 @@ import numpy as np
 import soundfile as sf
 
 from ddsp import audio_io
+from ddsp import cli
 from ddsp import file_io
 from ddsp.export import runtime
 
@@ -412,12 +413,9 @@ def main(argv):
       auto_adjust=FLAGS.auto_adjust, note_threshold=FLAGS.note_threshold,
       quiet_db=FLAGS.quiet,
       f0_confidence_threshold=FLAGS.f0_confidence_threshold)
-  try:
-    result = timbre_transfer_file(FLAGS.model, FLAGS.input, FLAGS.output,
-                                  settings, FLAGS.dataset_statistics,
-                                  FLAGS.seed, FLAGS.crepe_model)
-  except (TransferError, audio_io.AudioError, OSError) as e:
-    sys.exit(f'ddsp_timbre_transfer: error: {e}')
+  result = timbre_transfer_file(FLAGS.model, FLAGS.input, FLAGS.output,
+                                settings, FLAGS.dataset_statistics,
+                                FLAGS.seed, FLAGS.crepe_model)
   seconds = len(result['audio']) / result['sample_rate']
   print(f'Wrote {FLAGS.output}: {seconds:.2f} s at {result["sample_rate"]} '
         f'Hz (octave shift {float(result["adjusted"]["octave_shift"]):+g}, '
@@ -426,8 +424,10 @@ def main(argv):
 
 
 def console_entry_point():
+  """`ddsp_timbre_transfer` console script (errors: see ddsp.cli)."""
   _define_flags()
-  app.run(main)
+  cli.run(main, 'ddsp_timbre_transfer',
+          user_errors=(TransferError, audio_io.AudioError))
 
 
 if __name__ == '__main__':
