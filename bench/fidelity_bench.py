@@ -102,9 +102,13 @@ def _with_truth_f0(pattern: str, clip_paths, out_path: str) -> str:
       audio = np.asarray(features['audio'].float_list.value, np.float32)
       f0 = None
       for clip, clip_f0 in clips:
-        for start in range(0, len(clip) - n_audio + 1, HOP):
-          if np.allclose(clip[start:start + 64], audio[:64], atol=1e-6) and (
-              np.allclose(clip[start:start + n_audio], audio, atol=1e-4)):
+        # Candidate starts (every frame hop) whose first samples match.
+        heads = np.lib.stride_tricks.sliding_window_view(
+            clip[:len(clip) - n_audio + 64], 64)[::HOP]
+        for i in np.flatnonzero(np.abs(heads - audio[:64]).max(axis=1) <
+                                1e-6):
+          start = i * HOP
+          if np.allclose(clip[start:start + n_audio], audio, atol=1e-4):
             frame = start // HOP
             f0 = np.zeros(n_frames, np.float32)
             part = clip_f0[frame:frame + n_frames]
@@ -192,8 +196,13 @@ def evaluate(model, batch) -> dict:
 # Training
 # ------------------------------------------------------------------------------
 def train_and_evaluate(train_pattern: str, eval_pattern: str, steps: int,
-                       batch_size: int, seed: int, gin_params) -> dict:
-  """Trains the solo-instrument model; returns the eval curve and losses."""
+                       batch_size: int, seed: int, gin_params,
+                       on_point=None) -> dict:
+  """Trains the solo-instrument model; returns the eval curve and losses.
+
+  `on_point(curve, train_losses)`, if given, is called after each eval point
+  (e.g. to save a partial result).
+  """
   import keras  # pylint: disable=g-import-not-at-top
 
   import ddsp.training  # noqa: F401  # pylint: disable=g-import-not-at-top,unused-import
@@ -228,6 +237,8 @@ def train_and_evaluate(train_pattern: str, eval_pattern: str, steps: int,
       print(f'fidelity_bench: step {step}: ' + ', '.join(
           f'{k} {point[k]:.4g}' for k in METRICS) +
             f' ({time.perf_counter() - start:.0f} s)', flush=True)
+      if on_point is not None:
+        on_point(curve, train_losses)
     if step < steps:
       losses = trainer.train_step(train_batches)
       train_losses.append(float(losses['total_loss']))
@@ -356,22 +367,28 @@ def main():
   if args.steps < 1 or args.batch < 1:
     parser.error('--steps and --batch must be positive.')
   print(machine.describe(), flush=True)
+  result = {
+      'label': args.label or pathlib.Path(args.out).name,
+      'clips': os.path.abspath(args.clips), 'steps': args.steps,
+      'batch': args.batch, 'seed': args.seed, 'truth_f0': args.truth_f0,
+      'crepe_model': args.crepe_model, 'gin_params': args.gin_param,
+      'machine': machine.describe(), 'complete': False,
+  }
+
+  def save_partial(curve, train_losses):
+    result.update(curve=curve, train_loss=train_losses)
+    _write_json(result, args.out + '.json')
+
   with tempfile.TemporaryDirectory() as tmp_dir:
     work_dir = args.work_dir or tmp_dir
     os.makedirs(work_dir, exist_ok=True)
     train_pattern, eval_pattern = build_dataset(
         args.clips, work_dir, args.truth_f0, args.crepe_model)
     run = train_and_evaluate(train_pattern, eval_pattern, args.steps,
-                             args.batch, args.seed, args.gin_param)
-  result = {
-      'label': args.label or pathlib.Path(args.out).name,
-      'clips': os.path.abspath(args.clips), 'steps': args.steps,
-      'batch': args.batch, 'seed': args.seed, 'truth_f0': args.truth_f0,
-      'crepe_model': args.crepe_model, 'gin_params': args.gin_param,
-      'machine': machine.describe(),
-      'train_seconds': run['train_seconds'], 'curve': run['curve'],
-      'train_loss': run['train_loss'],
-  }
+                             args.batch, args.seed, args.gin_param,
+                             on_point=save_partial)
+  result.update(complete=True, train_seconds=run['train_seconds'],
+                curve=run['curve'], train_loss=run['train_loss'])
   _write_json(result, args.out + '.json')
   plot([result], args.out + '.png')
   if args.write_wavs:
