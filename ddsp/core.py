@@ -62,6 +62,7 @@ from ddsp.dsp.conversions import unit_to_midi
 # Scaling nonlinearities.
 from ddsp.dsp.scaling import _add_depth_axis
 from ddsp.dsp.scaling import exp_sigmoid
+from ddsp.dsp.scaling import exp_sigmoid_inverse
 from ddsp.dsp.scaling import frequencies_critical_bands
 from ddsp.dsp.scaling import frequencies_sigmoid
 from ddsp.dsp.scaling import frequencies_softmax

@@ -31,13 +31,14 @@ class Reverb(processors.Processor):
   `add_dry`); the convolution is causal (no delay compensation).
   """
 
-  _config_args = ('reverb_length', 'add_dry')
+  _config_args = ('reverb_length', 'add_dry', 'ir_scale')
 
   def __init__(self,
                trainable: bool = False,
                reverb_length: int = 48000,
                add_dry: bool = True,
                name: Text = 'reverb',
+               ir_scale: float = 1.0,
                **kwargs):
     """Constructor.
 
@@ -46,18 +47,30 @@ class Reverb(processors.Processor):
       reverb_length: Samples in the learned IR.
       add_dry: Add the input (dry) signal to the reverberated (wet) signal.
       name: Layer name.
+      ir_scale: A learned IR is `ir_scale * variable` (the variable starts at
+        N(0, (1e-6 / ir_scale)**2), so the initial IR does not depend on
+        it). Adam moves every tap of the variable by about the learning rate
+        per step whatever its gradient, so with 1.0 (ddsp 3.7.0) the wet
+        signal of 48000 taps outgrows the dry one within tens of steps;
+        1e-3 (`models/solo_instrument.gin`) lets it grow 1000x slower. See
+        the README, "Learning quality".
       **kwargs: Keras layer keywords.
+
+    Raises:
+      ParameterError: if `ir_scale` is not positive.
     """
     super().__init__(name=name, trainable=trainable, **kwargs)
     self.reverb_length = validation.positive_int(reverb_length,
                                                  'reverb_length')
     self.add_dry = add_dry
+    self.ir_scale = validation.positive_number(ir_scale, 'ir_scale')
 
   def build(self, unused_input_shape=None):
     if self.trainable:
       self._ir = self.add_weight(
           name='ir', shape=[self.reverb_length],
-          initializer=keras.initializers.RandomNormal(mean=0.0, stddev=1e-6))
+          initializer=keras.initializers.RandomNormal(
+              mean=0.0, stddev=1e-6 / self.ir_scale))
     self.built = True
 
   def _build_learned_variables(self):
@@ -74,7 +87,7 @@ class Reverb(processors.Processor):
     audio = core.check_rank(audio, 2, 'audio', '[batch, n_samples]')
     if self.trainable:
       self._build_learned_variables()
-      ir = _tile_to_batch(self._ir[tf.newaxis, :], audio)
+      ir = _tile_to_batch(self.ir_scale * self._ir[tf.newaxis, :], audio)
     elif ir is None:
       raise ValueError('Must provide "ir" tensor if Reverb trainable=False.')
     return {'audio': audio, 'ir': ir}

@@ -755,3 +755,19 @@ def test_center_crop_removes_half_a_frame_at_each_end():
   audio = np.arange(20, dtype=np.float32)[np.newaxis]
   np.testing.assert_array_equal(core.center_crop(audio, 8),
                                 audio[:, 4:-4])
+
+
+def test_exp_sigmoid_inverse_round_trips_and_rejects_unreachable_values():
+  y = np.array([2e-7, 1e-4, 0.01, 0.4, 1.0, 1.9], np.float32)
+  x = core.exp_sigmoid_inverse(y)
+  np.testing.assert_allclose(core.exp_sigmoid(x), y, rtol=1e-4)
+  # The closed form at the midpoint: exp_sigmoid(0) = 2 * 0.5**ln(10).
+  np.testing.assert_allclose(
+      core.exp_sigmoid_inverse(2 * 0.5**np.log(10.0) + 1e-7), 0.0, atol=1e-5)
+  x = np.linspace(-8.0, 8.0, 17).astype(np.float32)
+  np.testing.assert_allclose(
+      core.exp_sigmoid_inverse(core.exp_sigmoid(x, 5.0, 3.0, 1e-4), 5.0, 3.0,
+                               1e-4), x, atol=2e-3)
+  for bad in (0.0, 1e-7, 2.0000001 + 1e-7, -1.0):
+    with pytest.raises(ValueError, match='exp_sigmoid_inverse'):
+      core.exp_sigmoid_inverse([0.5, bad])

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from ddsp import core
+from ddsp import synths
 from ddsp.training import decoders
 from ddsp.training import nn
 import gin
@@ -126,3 +127,48 @@ def test_dilated_conv_decoder_shapes_with_and_without_conditioning():
   with pytest.raises(ValueError, match='precondition_stack'):
     decoders.DilatedConvDecoder(conditioning_keys=(),
                                 precondition_stack=nn.FcStack(4, 1))
+
+
+@pytest.mark.parametrize('rolloff_db', [6.0, 12.0])
+def test_rnn_fc_decoder_initial_harmonic_rolloff_measured_in_the_audio(
+    rolloff_db):
+  splits = (('amps', 1), ('harmonic_distribution', 16),
+            ('noise_magnitudes', 5))
+  decoder = decoders.RnnFcDecoder(rnn_channels=8, ch=6, layers_per_stack=1,
+                                  input_keys=('ld_scaled', 'f0_scaled'),
+                                  output_splits=splits,
+                                  initial_harmonic_rolloff_db=rolloff_db)
+  features = {k: v[:1, :, :] for k, v in _features(frames=100).items()}
+  decoder(features)
+  kernel, bias = decoder.dense_out.get_weights()
+  decoder.dense_out.set_weights([np.zeros_like(kernel), bias])
+  outputs = decoder(features)  # Now exactly the initial bias.
+  f0_hz = np.full([1, 100, 1], 250.0, np.float32)
+  audio = synths.Harmonic(n_samples=16000, sample_rate=16000)(
+      outputs['amps'], outputs['harmonic_distribution'], f0_hz).numpy()[0]
+  spectrum = np.abs(np.fft.rfft(audio[4000:12000] * np.hanning(8000)))
+  # 8000-point FFT at 16 kHz: 2 Hz bins, harmonic k at bin 125 k.
+  level_db = {k: 20 * np.log10(spectrum[125 * k - 2:125 * k + 3].max())
+              for k in (1, 2, 4, 8, 16)}
+  for k in (2, 4, 8, 16):
+    octaves = np.log2(k)
+    assert level_db[1] - level_db[k] == pytest.approx(rolloff_db * octaves,
+                                                      abs=0.2)
+  # The other splits keep Keras's zero bias; 3.7.0's default is all zeros.
+  np.testing.assert_array_equal(bias[:1], 0.0)
+  np.testing.assert_array_equal(bias[17:], 0.0)
+  default = decoders.RnnFcDecoder(rnn_channels=8, ch=6, layers_per_stack=1,
+                                  output_splits=splits)
+  default(_features())
+  np.testing.assert_array_equal(default.dense_out.get_weights()[1], 0.0)
+
+
+def test_harmonic_rolloff_bias_and_output_bias_reject_bad_values():
+  with pytest.raises(ValueError, match='rolloff'):
+    decoders.harmonic_rolloff_bias(10, -3.0)
+  with pytest.raises(ValueError, match='unknown splits'):
+    nn.OutputSplitsLayer(input_keys=['x'], output_splits=SPLITS,
+                         output_bias={'amplitudes': [0.0]})
+  with pytest.raises(ValueError, match='has 3 values'):
+    nn.OutputSplitsLayer(input_keys=['x'], output_splits=SPLITS,
+                         output_bias={'noise_magnitudes': [0.0, 1.0, 2.0]})

@@ -1,10 +1,12 @@
 """Tests of ddsp.effects: reverbs, FIR filter and modulated delay."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from ddsp import effects
+from ddsp import validation
 
 SAMPLE_RATE = 16000
 
@@ -134,3 +136,32 @@ def test_constructors_reject_invalid_arguments(make, name):
   with pytest.raises(ValueError,
                      match=f'Received an invalid value for `{name}`'):
     make()
+
+
+@pytest.mark.parametrize('ir_scale', [1.0, 1e-3])
+def test_reverb_ir_scale_keeps_the_initial_ir_and_slows_adam_steps(ir_scale):
+  keras.utils.set_random_seed(0)
+  reverb = effects.Reverb(trainable=True, reverb_length=20000,
+                          ir_scale=ir_scale)
+  audio = np.random.default_rng(5).normal(size=[1, 400]).astype(np.float32)
+  ir_before = reverb.get_controls(audio)['ir'].numpy()[0]
+  # The initial IR is N(0, 1e-6**2) whatever the scale.
+  assert np.std(ir_before) == pytest.approx(1e-6, rel=0.05)
+  optimizer = keras.optimizers.Adam(learning_rate=1e-2)
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(tf.square(reverb(audio) - 0.5 * audio))
+  optimizer.apply_gradients(zip(
+      tape.gradient(loss, reverb.trainable_variables),
+      reverb.trainable_variables))
+  step = reverb.get_controls(audio)['ir'].numpy()[0] - ir_before
+  # Adam's first step moves each variable by the learning rate (sign of the
+  # gradient, less Adam's epsilon); the IR moves by ir_scale times that on the
+  # taps that see audio.
+  assert np.median(np.abs(step[1:300])) == pytest.approx(1e-2 * ir_scale,
+                                                         rel=2e-3)
+  assert np.abs(step).max() <= 1e-2 * ir_scale * 1.001
+
+
+def test_reverb_rejects_a_non_positive_ir_scale():
+  with pytest.raises(validation.ParameterError, match='ir_scale'):
+    effects.Reverb(trainable=True, ir_scale=0.0)

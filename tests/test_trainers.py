@@ -80,6 +80,16 @@ def test_learning_rate_follows_smooth_exponential_decay():
         3e-4 * 0.98**(step / 10000), rel=1e-6)
 
 
+def test_learning_rate_warmup_ramps_linearly_then_follows_the_decay():
+  trainer = fx.make_trainer(learning_rate=3e-4, lr_decay_steps=10000,
+                            lr_decay_rate=0.98, lr_warmup_steps=4)
+  for step, ramp in ((0, 0.25), (1, 0.5), (3, 1.0), (5000, 1.0)):
+    assert trainer.learning_rate(step) == pytest.approx(
+        3e-4 * 0.98**(step / 10000) * ramp, rel=1e-6)
+  with pytest.raises(ValueError, match='lr_warmup_steps'):
+    fx.make_trainer(lr_warmup_steps=-2)
+
+
 def test_defaults_are_those_of_ddsp_3_7_0():
   trainer = trainers.Trainer(fx.TinyModel(), tf.distribute.get_strategy())
   assert trainer.checkpoints_to_keep == 100

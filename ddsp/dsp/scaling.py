@@ -33,6 +33,35 @@ def exp_sigmoid(x, exponent=10.0, max_value=2.0, threshold=1e-7) -> tf.Tensor:
   return max_value * tf.exp(-log_exponent * tf.nn.softplus(-x)) + threshold
 
 
+def exp_sigmoid_inverse(y, exponent=10.0, max_value=2.0,
+                        threshold=1e-7) -> tf.Tensor:
+  """Inverse of `exp_sigmoid`: the raw x with `exp_sigmoid(x) = y`.
+
+  `x = logit(((y - threshold) / max_value)**(1 / ln(exponent)))`, for choosing
+  the raw network output (e.g. an initial bias) that gives a control value.
+
+  Args:
+    y: Values in (threshold, max_value + threshold), any shape.
+    exponent, max_value, threshold: Those of the `exp_sigmoid` to invert.
+
+  Returns:
+    float32 tensor of the shape of `y`.
+
+  Raises:
+    ValueError: if a value of `y` is outside (threshold, max_value +
+      threshold), where `exp_sigmoid` never reaches.
+  """
+  y = tf_float32(y)
+  unit = (y - threshold) / max_value
+  if not bool(tf.reduce_all((unit > 0.0) & (unit < 1.0))):
+    raise ValueError(f'exp_sigmoid_inverse: values must lie in ({threshold}, '
+                     f'{max_value + threshold}); got min '
+                     f'{float(tf.reduce_min(y))}, max {float(tf.reduce_max(y))}.')
+  log_p = tf.math.log(unit) / tf.math.log(tf_float32(exponent))
+  # logit(p) = log p - log(1 - p), with log(1 - p) = log(-expm1(log p)).
+  return log_p - tf.math.log(-tf.math.expm1(log_p))
+
+
 @registration.register(module='ddsp.core')
 def sym_exp_sigmoid(x, width=8.0) -> tf.Tensor:
   """Symmetric exp_sigmoid: peaks at x = 0 and decays for |x| > 0."""

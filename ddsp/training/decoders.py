@@ -6,6 +6,7 @@ synthesizers apply their scale functions (e.g. `exp_sigmoid`).
 
 from typing import Optional, Sequence, Text, Tuple
 
+import numpy as np
 import tensorflow as tf
 
 from ddsp import core
@@ -14,6 +15,42 @@ from ddsp.training import nn
 
 tfkl = nn.tfkl
 Splits = Sequence[Tuple[Text, int]]
+
+
+# Floor of the initial harmonic amplitudes (exp_sigmoid's range starts at its
+# threshold, 1e-7).
+_MIN_INITIAL_HARMONIC = 1e-6
+
+
+def harmonic_rolloff_bias(n_harmonics: int,
+                          rolloff_db_per_octave: float) -> np.ndarray:
+  """Raw harmonic-distribution values whose spectrum rolls off per octave.
+
+  `exp_sigmoid(bias[k-1]) = exp_sigmoid(0) * 10**(-rolloff * log2(k) / 20)`
+  for harmonics k = 1..n (floored at 1e-6): a falling spectrum like that of
+  most instruments (12 dB/octave gives amplitudes of about 1/k**2) rather
+  than the flat one of zero raw values.
+
+  Args:
+    n_harmonics: Size of the distribution.
+    rolloff_db_per_octave: Fall of the harmonic amplitudes in dB per octave
+      (>= 0).
+
+  Returns:
+    float32 [n_harmonics] raw values for `core.exp_sigmoid`.
+
+  Raises:
+    ValueError: for a negative roll-off or non-positive size.
+  """
+  if n_harmonics < 1 or rolloff_db_per_octave < 0:
+    raise ValueError('harmonic_rolloff_bias needs n_harmonics >= 1 and '
+                     f'rolloff_db_per_octave >= 0; got {n_harmonics}, '
+                     f'{rolloff_db_per_octave}.')
+  k = np.arange(1, n_harmonics + 1)
+  amplitudes = float(core.exp_sigmoid(0.0)) * 10.0**(
+      -rolloff_db_per_octave * np.log2(k) / 20.0)
+  amplitudes = np.maximum(amplitudes, _MIN_INITIAL_HARMONIC)
+  return core.exp_sigmoid_inverse(amplitudes).numpy()
 
 
 @registration.register
@@ -28,10 +65,17 @@ class RnnFcDecoder(nn.OutputSplitsLayer):
   [B, T, z_dims]). Outputs: [B, T, size] per split. With `stateless=True` the
   RNN state is an explicit input and output `state` ([B, rnn_channels] for a
   GRU), for streaming one frame at a time (on-device export).
+
+  `initial_harmonic_rolloff_db` (dB per octave; None: ddsp 3.7.0's zero
+  bias) initialises the bias of the 'harmonic_distribution' split so that,
+  through `exp_sigmoid`, harmonic k starts `rolloff * log2(k)` dB below the
+  first (`harmonic_rolloff_bias`), instead of every harmonic at the same
+  level; see the README, "Learning quality".
   """
 
   _config_args = ('rnn_channels', 'rnn_type', 'ch', 'layers_per_stack',
-                  'stateless', 'input_keys', 'output_splits')
+                  'stateless', 'input_keys', 'output_splits',
+                  'initial_harmonic_rolloff_db')
 
   def __init__(self,
                rnn_channels: int = 512,
@@ -42,13 +86,21 @@ class RnnFcDecoder(nn.OutputSplitsLayer):
                input_keys: Sequence[Text] = ('ld_scaled', 'f0_scaled', 'z'),
                output_splits: Splits = (('amps', 1),
                                         ('harmonic_distribution', 40)),
+               initial_harmonic_rolloff_db: Optional[float] = None,
                **kwargs):
     input_keys = [k for k in input_keys if k != 'state']
     n_stacks = len(input_keys)
     if stateless:
       input_keys.append('state')
+    sizes = dict((name, size) for name, size in output_splits)
+    output_bias = None
+    if (initial_harmonic_rolloff_db is not None and
+        'harmonic_distribution' in sizes):
+      output_bias = {'harmonic_distribution': harmonic_rolloff_bias(
+          sizes['harmonic_distribution'], initial_harmonic_rolloff_db)}
     super().__init__(input_keys=input_keys, output_splits=output_splits,
-                     **kwargs)
+                     output_bias=output_bias, **kwargs)
+    self.initial_harmonic_rolloff_db = initial_harmonic_rolloff_db
     if stateless:
       self.output_keys.append('state')
     self.rnn_channels, self.rnn_type, self.ch = rnn_channels, rnn_type, ch

@@ -20,6 +20,7 @@ import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Text, Tuple
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from ddsp import core
@@ -349,17 +350,44 @@ class DictLayer(Layer):
     return dict(zip(self.output_keys, outputs))
 
 
+def _split_bias_initializer(output_splits, output_bias):
+  """Keras bias initializer: `output_bias[name]` on each named split, else 0."""
+  if not output_bias:
+    return 'zeros'
+  unknown = set(output_bias) - {name for name, _ in output_splits}
+  if unknown:
+    raise ValueError(f'output_bias names unknown splits {sorted(unknown)}; '
+                     f'the splits are {[n for n, _ in output_splits]}.')
+  parts = []
+  for name, size in output_splits:
+    values = np.zeros(size, np.float32)
+    if name in output_bias:
+      given = np.asarray(output_bias[name], np.float32).reshape(-1)
+      if given.size != size:
+        raise ValueError(f'output_bias[{name!r}] has {given.size} values; '
+                         f'the split has {size}.')
+      values = given
+    parts.append(values)
+  return keras.initializers.Constant(np.concatenate(parts))
+
+
 class OutputSplitsLayer(DictLayer):
   """A DictLayer ending in one Dense whose output is split into named parts.
 
   Subclasses implement `compute_output(*inputs)` (whose arguments are the
   default input keys); `call` returns
   `split_to_dict(dense_out(compute_output(*inputs)), output_splits)`.
+  `output_bias` ({split name: [size] values}) sets the initial bias of
+  `dense_out` for those splits (others start at 0, the Keras default).
+
+  Raises:
+    ValueError: if `output_bias` names an unknown split or has a wrong size.
   """
 
   def __init__(self, input_keys: Optional[Sequence[Text]] = None,
                output_splits: Sequence[Tuple[Text, int]] = (
                    ('amps', 1), ('harmonic_distribution', 40)),
+               output_bias: Optional[Dict[Text, Any]] = None,
                **kwargs):
     input_keys = list(input_keys or
                       positional_argument_names(self.compute_output))
@@ -367,7 +395,9 @@ class OutputSplitsLayer(DictLayer):
     super().__init__(input_keys=input_keys, output_keys=output_keys, **kwargs)
     self.output_splits = [tuple(split) for split in output_splits]
     self.n_out = sum(size for _, size in output_splits)
-    self.dense_out = tfkl.Dense(self.n_out)
+    self.dense_out = tfkl.Dense(
+        self.n_out, bias_initializer=_split_bias_initializer(
+            self.output_splits, output_bias))
 
   def call(self, *inputs, **unused_kwargs) -> TensorDict:
     output = self.compute_output(*inputs)

@@ -22,11 +22,34 @@ from absl import logging
 import keras
 import tensorflow as tf
 
+from ddsp import validation
 from ddsp.training import checkpoints
 from ddsp.training import train_util
 import gin
 
 TensorDict = Dict[str, tf.Tensor]
+
+
+class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
+  """`schedule(step) * min(1, (step + 1) / warmup_steps)`."""
+
+  def __init__(self, schedule, warmup_steps: int):
+    self.schedule = schedule
+    self.warmup_steps = validation.positive_int(warmup_steps, 'lr_warmup_steps')
+
+  def __call__(self, step):
+    step = tf.cast(step, tf.float32)
+    ramp = tf.minimum(1.0, (step + 1.0) / float(self.warmup_steps))
+    return self.schedule(step) * ramp
+
+  def get_config(self):
+    return {'schedule': keras.optimizers.schedules.serialize(self.schedule),
+            'warmup_steps': self.warmup_steps}
+
+  @classmethod
+  def from_config(cls, config):
+    return cls(keras.optimizers.schedules.deserialize(config['schedule']),
+               config['warmup_steps'])
 
 
 @gin.configurable
@@ -41,7 +64,8 @@ class Trainer:
                lr_decay_steps: int = 10000,
                lr_decay_rate: float = 0.98,
                grad_clip_norm: float = 3.0,
-               restore_keys: Optional[Sequence[str]] = None):
+               restore_keys: Optional[Sequence[str]] = None,
+               lr_warmup_steps: int = 0):
     """Creates the optimizer inside the strategy's scope.
 
     Args:
@@ -56,6 +80,11 @@ class Trainer:
       grad_clip_norm: Gradients are rescaled to this global L2 norm at most.
       restore_keys: Model attributes to restore (e.g. `['encoder']`); None
         restores the whole model. The optimizer is restored in both cases.
+      lr_warmup_steps: The learning rate rises linearly from
+        `learning_rate / lr_warmup_steps` to the schedule's over this many
+        first steps; 0 (ddsp 3.7.0) starts at the full rate. Adam's first
+        updates move every weight by about the learning rate whatever its
+        gradient, see the README, "Learning quality".
     """
     self.model = model
     self.strategy = strategy
@@ -64,6 +93,9 @@ class Trainer:
     self.restore_keys = restore_keys
     self.learning_rate_schedule = keras.optimizers.schedules.ExponentialDecay(
         learning_rate, decay_steps=lr_decay_steps, decay_rate=lr_decay_rate)
+    if lr_warmup_steps:
+      self.learning_rate_schedule = LinearWarmup(self.learning_rate_schedule,
+                                                 lr_warmup_steps)
     with self.strategy.scope():
       self.optimizer = keras.optimizers.Adam(self.learning_rate_schedule)
     self._jit_compile = False
