@@ -70,6 +70,7 @@ def run_capacity(capacity: str, data_dir: pathlib.Path,
   import numpy as np  # pylint: disable=g-import-not-at-top
 
   from ddsp import crepe  # pylint: disable=g-import-not-at-top
+  from ddsp import framing  # pylint: disable=g-import-not-at-top
 
   def cents(f_hz, ref_hz):
     return 1200 * np.log2(f_hz / ref_hz)
@@ -79,7 +80,7 @@ def run_capacity(capacity: str, data_dir: pathlib.Path,
   except FileNotFoundError as e:
     return {'capacity': capacity, 'skipped': str(e)}
   clips = load_clips(data_dir)
-  hop = crepe.hop_size_for(FRAME_RATE)
+  hop = framing.hop_size(crepe.SAMPLE_RATE, FRAME_RATE)
   result = {'capacity': capacity}
 
   # Speed: the baseline is the Keras model on ready-normalised frames.
@@ -90,7 +91,7 @@ def run_capacity(capacity: str, data_dir: pathlib.Path,
   result['keras_fps'] = frames_per_second(
       lambda: model(frames, training=False).numpy(), 256)
   padded = np.pad(clips[0][1][:4 * 16000], 512)
-  n_frames = crepe.n_frames_for(len(padded), hop)
+  n_frames = len(crepe.frame_audio(padded, hop))
   result['fast_fps'] = frames_per_second(
       lambda: crepe.predict_activations(padded, hop, capacity), n_frames)
 
@@ -158,6 +159,7 @@ def main():
             f'{"f0 fps":>8} {"d_cents max/med":>16} {"d_conf":>8} '
             f'{"RPA":>6} {"med cents":>9} {"peak RSS":>9}')
   print(header)
+  failed = []
   for capacity in args.capacities.split(','):
     worker = subprocess.run(
         [sys.executable, __file__, '--worker', capacity, '--data_dir',
@@ -165,6 +167,7 @@ def main():
         capture_output=True, text=True, check=False)
     if worker.returncode:
       print(f'{capacity}: failed\n{worker.stderr[-2000:]}')
+      failed.append(capacity)
       continue
     r = json.loads(worker.stdout.strip().splitlines()[-1])
     if 'skipped' in r:
@@ -177,6 +180,8 @@ def main():
           f'{r["fast_vs_keras_confidence_max"]:8.1e} '
           f'{r["raw_pitch_accuracy"]:6.3f} {r["median_abs_cents"]:9.2f} '
           f'{r["peak_rss_mb"]:7.0f}MB', flush=True)
+  if failed:
+    sys.exit(f'crepe_bench: failed for {", ".join(failed)}')
 
 
 if __name__ == '__main__':
