@@ -19,7 +19,7 @@ larger `--steps`); `--clean` (or `make demo-clean`) starts from scratch. An
 interrupted training resumes from its last checkpoint.
 
 Usage:
-  python demo/run_demo.py [--out_dir out/demo] [--steps 300] [--clean]
+  python demo/run_demo.py [--out_dir out/demo] [--steps 120] [--clean]
 """
 
 import argparse
@@ -282,7 +282,7 @@ def main():
       description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   parser.add_argument('--out_dir', default='out/demo')
-  parser.add_argument('--steps', type=int, default=300,
+  parser.add_argument('--steps', type=int, default=120,
                       help='training steps')
   parser.add_argument('--batch_size', type=int, default=8)
   parser.add_argument('--crepe_model', default='tiny',
