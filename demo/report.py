@@ -9,9 +9,7 @@ the loss curve and `report.html` (relative links only; opens from disk).
 import html
 import io
 import json
-import os
 import pathlib
-import tempfile
 from typing import Dict, Sequence
 
 import matplotlib
@@ -20,6 +18,8 @@ import soundfile as sf
 
 matplotlib.use('Agg')  # Files only; pyplot picks the backend up on import.
 from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+from ddsp import file_io  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # f0 plots leave out frames where CREPE is less confident than this.
 MIN_CONFIDENCE = 0.5
@@ -38,42 +38,25 @@ TITLES = {
 }
 
 
-def write_text_atomic(path: pathlib.Path, text: str) -> None:
-  write_bytes_atomic(path, text.encode())
-
-
-def write_bytes_atomic(path: pathlib.Path, data: bytes) -> None:
-  """Writes via a temporary file in the same folder and a rename."""
-  path = pathlib.Path(path)
-  fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
-  try:
-    with os.fdopen(fd, 'wb') as f:
-      f.write(data)
-    os.replace(tmp, path)
-  except BaseException:
-    os.unlink(tmp)
-    raise
-
-
 def write_wav(path: pathlib.Path, audio: np.ndarray, sample_rate: int) -> None:
   """16-bit PCM WAV (what every browser plays), peak-limited to 0 dBFS."""
   buffer = io.BytesIO()
   sf.write(buffer, np.clip(audio, -1.0, 1.0), sample_rate, format='WAV',
            subtype='PCM_16')
-  write_bytes_atomic(path, buffer.getvalue())
+  file_io.write_bytes(path, buffer.getvalue())
 
 
 def save_npz(path: pathlib.Path, arrays: Dict[str, np.ndarray]) -> None:
   buffer = io.BytesIO()
   np.savez(buffer, **arrays)
-  write_bytes_atomic(path, buffer.getvalue())
+  file_io.write_bytes(path, buffer.getvalue())
 
 
 def _save_figure(fig, path: pathlib.Path) -> None:
   buffer = io.BytesIO()
   fig.savefig(buffer, format='png', dpi=100)
   plt.close(fig)
-  write_bytes_atomic(path, buffer.getvalue())
+  file_io.write_bytes(path, buffer.getvalue())
 
 
 def spectrogram_png(wav_path: pathlib.Path, png_path: pathlib.Path,
@@ -257,5 +240,5 @@ shared machine was.</p>
 </body></html>
 """
   path = out_dir / 'report.html'
-  write_text_atomic(path, page)
+  file_io.write_text(path, page)
   return path

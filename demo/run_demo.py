@@ -36,6 +36,8 @@ import time
 import numpy as np
 import report  # demo/report.py, next to this script.
 
+from ddsp import file_io
+
 HERE = pathlib.Path(__file__).resolve().parent
 
 DATA = HERE / 'data'
@@ -208,9 +210,8 @@ class Pipeline:
     steps, losses = read_losses(self.logs / 'train.log')
     timings = [json.loads((self.records / f'{stage}.json').read_text())
                for stage in STAGES if (self.records / f'{stage}.json').exists()]
-    path = report.write_report(self.out, data, steps, losses, timings,
-                               _machine(), self._latest_step())
-    print(f'  wrote {path}', flush=True)
+    report.write_report(self.out, data, steps, losses, timings, _machine(),
+                        self._latest_step())
 
   def run(self):
     if self.args.clean and self.out.exists():
@@ -238,11 +239,12 @@ class Pipeline:
       getattr(self, f'stage_{stage}')()
       timing = _timing(stage, time.perf_counter() - wall,
                        _cpu_seconds() - cpu, load)
-      report.write_text_atomic(record, json.dumps(timing))
+      file_io.write_text(record, json.dumps(timing))
       print(f'  {stage}: {timing["wall_s"]:.1f} s wall, {timing["cpu_s"]:.1f}'
             f' s CPU', flush=True)
       if stage == 'report':  # Its own timing, now known.
         self.stage_report()
+        print(f'  wrote {self.out / "report.html"}', flush=True)
     print(f'\ndemo: finished in {time.perf_counter() - total_start:.0f} s; '
           f'open {self.out / "report.html"}', flush=True)
 

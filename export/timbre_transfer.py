@@ -12,7 +12,7 @@ function API, with either backend:
 Per frame of the model's frame rate, before the decoder (as the notebook):
 
 1. `auto_adjust` with dataset statistics (`dataset_statistics.pkl` written by
-   `ddsp_prepare_tfrecord`): notes are detected (`postprocessing.detect_notes`
+   `ddsp_prepare_tfrecord`): notes are detected (`notes.detect_notes`
    with `note_threshold`); the pitch moves by whole octaves towards the
    dataset's mean note pitch (the notebook's rounding: floor above 1.5
    octaves, else ceil); note loudness is mapped through the input's quantile
@@ -46,6 +46,7 @@ import soundfile as sf
 from ddsp import audio_io
 from ddsp import cli
 from ddsp import file_io
+from ddsp import notes
 from ddsp.export import runtime
 
 PathLike = Union[str, pathlib.Path]
@@ -97,9 +98,20 @@ def midi_to_hz(midi: np.ndarray) -> np.ndarray:
       np.float32)
 
 
+class _StatisticsUnpickler(pickle.Unpickler):
+  """Reads the `QuantileTransformer` a statistics pickle names under
+  `ddsp.training.postprocessing` from `ddsp.notes`, without TensorFlow."""
+
+  def find_class(self, module, name):
+    if (module, name) == ('ddsp.training.postprocessing',
+                          'QuantileTransformer'):
+      return notes.QuantileTransformer
+    return super().find_class(module, name)
+
+
 def load_statistics(path: PathLike) -> Dict[Text, Any]:
-  """Unpickles dataset statistics (imports `ddsp.training.postprocessing`,
-  whose `QuantileTransformer` the pickle holds, and TensorFlow with it).
+  """Unpickles dataset statistics (ddsp_prepare_tfrecord's, or 3.7.0's)
+  without importing TensorFlow.
 
   Raises:
     TransferError: Missing or unreadable file, or one without the keys
@@ -108,7 +120,7 @@ def load_statistics(path: PathLike) -> Dict[Text, Any]:
   path = pathlib.Path(path)
   try:
     with path.open('rb') as f:
-      stats = pickle.load(f)
+      stats = _StatisticsUnpickler(f).load()
   except FileNotFoundError:
     raise TransferError(f'dataset statistics {path} do not exist.') from None
   except Exception as e:  # pylint: disable=broad-except
@@ -156,7 +168,6 @@ def adjust_features(features: Arrays, settings: Settings,
     (adjusted copies of the three features plus 'octave_shift' (the total,
     a scalar array), mute mask [n_frames] bool).
   """
-  from ddsp.training import postprocessing  # pylint: disable=g-import-not-at-top
   f0_hz = np.asarray(features['f0_hz'], np.float32).copy()
   confidence = np.asarray(features['f0_confidence'], np.float32)
   level = np.asarray(features[level_key], np.float32).copy()
@@ -164,12 +175,12 @@ def adjust_features(features: Arrays, settings: Settings,
   if settings.auto_adjust and stats is not None:
     # Notes are detected on loudness as in the notebook (power for power
     # models: the quantile transform was fitted on loudness).
-    mask_on, note_on_value = postprocessing.detect_notes(
+    mask_on, note_on_value = notes.detect_notes(
         level, confidence, settings.note_threshold)
     if np.any(mask_on):
       octaves += octave_shift_for(hz_to_midi(f0_hz), mask_on,
                                   float(stats['mean_pitch']))
-      _, level = postprocessing.fit_quantile_transform(
+      _, level = notes.fit_quantile_transform(
           level, mask_on, inv_quantile=stats['quantile_transform'])
       mask_off = ~mask_on
       level[mask_off] -= settings.quiet_db * (
@@ -356,7 +367,9 @@ def timbre_transfer_file(model: PathLike, input_path: PathLike,
   if statistics is None and settings.auto_adjust:
     statistics = find_statistics(model)
     if statistics is None:
-      print(f'No {STATISTICS_FILE} found near {model}: no auto-adjustment.',
+      print(f'No {STATISTICS_FILE} found near {model}: no auto-adjustment '
+            '(pass --dataset_statistics=<ddsp_run save dir>/dataset_statistics.pkl '
+            'or the .pkl ddsp_prepare_tfrecord wrote).',
             file=sys.stderr)
   stats = load_statistics(statistics) if (
       statistics and settings.auto_adjust) else None

@@ -1,5 +1,7 @@
 """`ddsp_timbre_transfer`: the notebook's controls, both backends, errors."""
 
+import json
+import pickle
 import subprocess
 import sys
 
@@ -264,3 +266,29 @@ def test_checkpoint_backend_mutes_and_shifts(tmp_path):
   assert np.all(amps[mute] <= 1e-6)
   assert np.all(amps[~mute] > 1e-6)
   assert np.all(result['controls']['noise_magnitudes'][mute] <= 1e-6)
+
+
+def test_statistics_pickles_name_the_3_7_0_module_and_load_without_tf(
+    tmp_path):
+  rng = np.random.default_rng(0)
+  loudness = rng.uniform(-60, -10, [1, 500]).astype(np.float32)
+  transform, _ = postprocessing.fit_quantile_transform(
+      loudness, np.ones_like(loudness, bool))
+  path = tmp_path / 'dataset_statistics.pkl'
+  path.write_bytes(pickle.dumps({'mean_pitch': 60.0,
+                                 'quantile_transform': transform}))
+  assert b'ddsp.training.postprocessing' in path.read_bytes()
+  probe = np.array([[-50.0], [-30.0], [-15.0]])
+  script = (
+      'import sys, numpy as np\n'
+      'from ddsp.export import timbre_transfer as tt\n'
+      f'stats = tt.load_statistics({str(path)!r})\n'
+      f'print(stats["quantile_transform"].transform(np.array({probe.tolist()})'
+      ').ravel().tolist())\n'
+      'print("tensorflow" in sys.modules)\n')
+  result = subprocess.run([sys.executable, '-c', script], capture_output=True,
+                          text=True, timeout=120, check=True)
+  values, tf_imported = result.stdout.strip().splitlines()
+  assert tf_imported == 'False'
+  np.testing.assert_allclose(json.loads(values),
+                             transform.transform(probe).ravel(), atol=1e-7)
