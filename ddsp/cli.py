@@ -116,6 +116,20 @@ def run(main: Callable[[Sequence[str]], None], name: str,
     fail(name, one_line(e), EXIT_FAILED)
 
 
+def check_arguments(argv: Sequence[str], required: Sequence[str]) -> None:
+  """Raises `app.UsageError` for positional arguments or an empty flag.
+
+  Args:
+    argv: The command line `main` received (argv[0] is the program).
+    required: Names of flags that must be set (non-empty).
+  """
+  if len(argv) > 1:
+    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  for name in required:
+    if not flags.FLAGS[name].value:
+      raise app.UsageError(f'--{name} is required.')
+
+
 def one_line(error: BaseException) -> str:
   """An exception's message on one line, without TensorFlow's op names
   (`{{function_node ...}}`, `[Op:...]`) and gin's call notes."""

@@ -18,7 +18,6 @@ import io
 import os
 import time
 
-from absl import app
 from absl import flags
 import numpy as np
 import soundfile as sf
@@ -75,11 +74,7 @@ def render_file(bundle_dir, input_path, output_path, block_size: int = 512,
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  for name in ('bundle_dir', 'input', 'output'):
-    if not getattr(FLAGS, name):
-      raise app.UsageError(f'--{name} is required.')
+  cli.check_arguments(argv, ('bundle_dir', 'input', 'output'))
   stats = render_file(FLAGS.bundle_dir, FLAGS.input, FLAGS.output,
                       FLAGS.block_size, FLAGS.seed, FLAGS.num_threads)
   print(f'Wrote {FLAGS.output}: {stats["seconds"]:.2f} s of audio in '

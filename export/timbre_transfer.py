@@ -38,7 +38,6 @@ import pickle
 import sys
 from typing import Any, Dict, Optional, Text, Tuple, Union
 
-from absl import app
 from absl import flags
 import numpy as np
 import soundfile as sf
@@ -416,11 +415,7 @@ def _define_flags():
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  for name in ('model', 'input', 'output'):
-    if not getattr(FLAGS, name):
-      raise app.UsageError(f'--{name} is required.')
+  cli.check_arguments(argv, ('model', 'input', 'output'))
   settings = Settings(
       octave_shift=FLAGS.octave_shift, loudness_shift_db=FLAGS.loudness_shift,
       auto_adjust=FLAGS.auto_adjust, note_threshold=FLAGS.note_threshold,
