@@ -184,7 +184,9 @@ def run_main():
 
 @pytest.mark.parametrize('bad_param, cause', [
     ('NoSuchThing.value=1', "No configurable matching 'NoSuchThing'"),
-    ('Trainer.learning_rat=0.1', 'learning_rat'),
+    ('Trainr.learning_rate=0.1', "Did you mean 'Trainer'"),
+    ('Trainer.learning_rat=0.1',
+     "Trainer.learning_rat=0.1. Did you mean 'learning_rate'?"),
     ('TFRecordProvider.file_pattern=\'/no/such/dir/*.tfrecord\'',
      'No files matched pattern: /no/such/dir/*.tfrecord'),
 ])

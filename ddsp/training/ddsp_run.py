@@ -24,8 +24,11 @@ of training, with exit status 1; -v=1 adds the traceback. Ctrl-C or SIGTERM
 stops after the current step with a checkpoint, then exits with 130 (143);
 a second Ctrl-C quits at once (130).
 """
+import difflib
+import inspect
 import logging as logging_lib
 import os
+import re
 import signal
 import time
 
@@ -198,11 +201,36 @@ def _run(save_dir: str, restore_dir: str) -> None:
              restore_dir=restore_dir, run_once=FLAGS.run_once)
 
 
+def _gin_suggestion(message: str) -> str:
+  """' Did you mean ...?' for a misspelt configurable or parameter, or ''."""
+  unknown_parameter = re.search(
+      r"Configurable '([\w.]+)' doesn't have a parameter named '(\w+)'",
+      message)
+  unknown_configurable = re.search(r"No configurable matching '([\w.]+)'",
+                                   message)
+  if unknown_parameter:
+    configurable = gin.config._REGISTRY.get_match(unknown_parameter[1])  # pylint: disable=protected-access
+    function = configurable.wrapped if configurable else None
+    if inspect.isclass(function):
+      function = function.__init__
+    names = list(inspect.signature(function).parameters) if function else []
+    word = unknown_parameter[2]
+  elif unknown_configurable:
+    names = sorted({selector.split('.')[-1] for selector, _ in
+                    gin.config._REGISTRY.items()})  # pylint: disable=protected-access
+    word = unknown_configurable[1].split('.')[-1]
+  else:
+    return ''
+  close = difflib.get_close_matches(word, names, n=3)
+  return f' Did you mean {" or ".join(repr(c) for c in close)}?' if close else ''
+
+
 def _message(error: BaseException) -> str:
   """One line naming the cause and, for a full or read-only disk, the fix."""
   if isinstance(error, OSError) and error.errno is not None:
     return cli.os_error_message(error)
   message = cli.one_line(error).rstrip('.') + '.'
+  message += _gin_suggestion(message)
   if 'No space left on device' in message:
     message += ' Free some space or choose another --save_dir.'
   elif 'Read-only file system' in message or 'Permission denied' in message:
