@@ -143,15 +143,15 @@ def _configure_output(verbose: bool) -> None:
 
 
 def _glob_inputs(filepatterns):
-  """Expands the patterns; warns about patterns that match nothing."""
+  """Expands the patterns; if some match, warns about those that do not."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  paths = []
-  for filepattern in filepatterns:
-    matches = tf.io.gfile.glob(filepattern)
-    if not matches:
-      print(f'{_NAME}: warning: --input_audio_filepatterns: {filepattern!r} '
-            'matches no files.')
-    paths.extend(matches)
+  matches = {pattern: tf.io.gfile.glob(pattern) for pattern in filepatterns}
+  paths = [path for found in matches.values() for path in found]
+  if paths:
+    for pattern, found in matches.items():
+      if not found:
+        print(f'{_NAME}: warning: --input_audio_filepatterns: {pattern!r} '
+              'matches no files.')
   return paths
 
 

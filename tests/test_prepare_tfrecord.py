@@ -593,8 +593,11 @@ def test_cli_without_matching_files_is_a_usage_error(tmp_path):
        f'--input_audio_filepatterns={tmp_path}/*.flac',
        f'--output_tfrecord_path={tmp_path}/x.tfrecord'],
       capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
-  assert result.returncode != 0
-  assert 'No audio files found' in result.stderr + result.stdout
+  assert result.returncode == 2
+  # One line: the error, not also a warning saying the same.
+  lines = (result.stdout + result.stderr).strip().splitlines()
+  assert len(lines) == 1, lines
+  assert 'No audio files found' in lines[0]
 
 
 def test_to_tf_example_matches_protobuf_serialization():
