@@ -18,6 +18,10 @@ and evaluates on the held-out clip (cut into 4 s examples) at step 0, every
   harmonic_rms, noise_rms  RMS of the dry harmonic and filtered-noise
                 branches (before the reverb); target_rms for scale.
 
+With `Trainer.ema_momentum` (the shipped config) the model is evaluated with
+the moving average of its weights, as its checkpoints hold it; each point
+also gives the training weights' metrics under `training_weights`.
+
 Writes `<out>.json` (settings, curve, machine) and `<out>.png` (the curves);
 `--write_wavs` also writes the final target / resynthesis / harmonic / noise
 of the eval clip. `--truth_f0` replaces CREPE's f0 by the clips' exact f0
@@ -232,7 +236,10 @@ def train_and_evaluate(train_pattern: str, eval_pattern: str, steps: int,
   start = time.perf_counter()
   for step in range(steps + 1):
     if step % eval_every == 0 or step == steps:
-      point = {'step': step, **evaluate(model, eval_batch)}
+      with trainer.averaged_weights():
+        point = {'step': step, **evaluate(model, eval_batch)}
+      if trainer.ema_momentum is not None:
+        point['training_weights'] = evaluate(model, eval_batch)
       curve.append(point)
       print(f'fidelity_bench: step {step}: ' + ', '.join(
           f'{k} {point[k]:.4g}' for k in METRICS) +
@@ -243,6 +250,7 @@ def train_and_evaluate(train_pattern: str, eval_pattern: str, steps: int,
       losses = trainer.train_step(train_batches)
       train_losses.append(float(losses['total_loss']))
   return {'curve': curve, 'train_loss': train_losses, 'model': model,
+          'trainer': trainer,
           'eval_batch': eval_batch,
           'train_seconds': time.perf_counter() - start,
           'operative_config': gin.operative_config_str()}
@@ -392,7 +400,8 @@ def main():
   _write_json(result, args.out + '.json')
   plot([result], args.out + '.png')
   if args.write_wavs:
-    write_wavs(run['model'], run['eval_batch'], args.out)
+    with run['trainer'].averaged_weights():
+      write_wavs(run['model'], run['eval_batch'], args.out)
   print_table([result])
   print(f'fidelity_bench: wrote {args.out}.json, {args.out}.png')
 

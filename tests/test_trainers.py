@@ -242,14 +242,18 @@ _TWO_REPLICAS = textwrap.dedent('''
     weights = {}
     for devices in (['/cpu:0'], ['/cpu:0', '/cpu:1']):
       strategy = tf.distribute.MirroredStrategy(devices)
-      trainer = fx.make_trainer(strategy, grad_clip_norm=1000.0)
+      trainer = fx.make_trainer(strategy, grad_clip_norm=1000.0,
+                                ema_momentum=0.5)
       data = strategy.experimental_distribute_dataset(
           fx.TinyProvider().get_batch(4))
       iterator = iter(data)
       trainer.build(next(iterator))
       for _ in range(3):
         losses = trainer.train_step(iterator)
+      with trainer.averaged_weights():
+        averaged = [v.numpy() for v in trainer.model.weights]
       weights[len(devices)] = [v.numpy() for v in trainer.model.weights]
+      weights[len(devices)] += averaged
       print(len(devices), 'replicas, loss', float(losses['total_loss']))
     for a, b in zip(weights[1], weights[2]):
       np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -263,3 +267,63 @@ def test_two_replicas_update_like_one_device_on_the_global_batch():
       timeout=300, cwd=TESTS_DIR,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
   assert 'EQUAL' in result.stdout, result.stdout + result.stderr[-3000:]
+
+
+def test_ema_checkpoint_holds_the_numpy_average_and_resume_the_training_weights(
+    tmp_path):
+  momentum = 0.8
+  trainer = _built_trainer(learning_rate=0.05, ema_momentum=momentum)
+  model = trainer.model
+  initial = [v.numpy() for v in model.trainable_variables]
+  with trainer.averaged_weights():  # Before any step: the initial weights.
+    for variable, expected in zip(model.trainable_variables, initial):
+      np.testing.assert_array_equal(variable.numpy(), expected)
+  average = None
+  for _ in range(4):
+    trainer.train_step(_batch())
+    weights = [v.numpy() for v in model.trainable_variables]
+    # Keras starts the average at the weights after the first step.
+    average = weights if average is None else [
+        momentum * a + (1 - momentum) * w for a, w in zip(average, weights)]
+  with trainer.averaged_weights():
+    for variable, expected in zip(model.trainable_variables, average):
+      np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-5,
+                                 atol=1e-7)
+  for variable, expected in zip(model.trainable_variables, weights):
+    np.testing.assert_array_equal(variable.numpy(), expected)  # Back.
+  trainer.save(str(tmp_path))
+  for variable, expected in zip(model.trainable_variables, weights):
+    np.testing.assert_array_equal(variable.numpy(), expected)
+
+  # What evaluation, sampling and export restore: the average.
+  evaluated = fx.make_trainer(seed=1).model
+  evaluated(_batch())
+  evaluated.restore(str(tmp_path))
+  for variable, expected in zip(evaluated.trainable_variables, average):
+    np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-5,
+                               atol=1e-7)
+  # Resuming continues from the training weights, with the same average and
+  # Adam slots (keys as without averaging).
+  resumed = _built_trainer(seed=1, learning_rate=0.05, ema_momentum=momentum)
+  resumed.restore(str(tmp_path))
+  assert resumed.current_step() == 4
+  for variable, expected in zip(resumed.model.trainable_variables, weights):
+    np.testing.assert_array_equal(variable.numpy(), expected)
+  for a, b in zip(resumed.optimizer.variables, trainer.optimizer.variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  names = [name for name, _ in tf.train.list_variables(str(tmp_path / 'ckpt-4'))]
+  assert sum(n.startswith('training_weights/') for n in names) == len(weights)
+
+
+def test_ema_trainer_resumes_a_checkpoint_written_without_averaging(tmp_path):
+  plain = _built_trainer()
+  plain.train_step(_batch())
+  plain.save(str(tmp_path))
+  weights = [v.numpy() for v in plain.model.trainable_variables]
+  averaging = _built_trainer(seed=1, ema_momentum=0.9)
+  averaging.restore(str(tmp_path))
+  with averaging.averaged_weights():
+    for variable, expected in zip(averaging.model.trainable_variables, weights):
+      np.testing.assert_array_equal(variable.numpy(), expected)
+  with pytest.raises(ValueError, match='ema_momentum'):
+    fx.make_trainer(ema_momentum=1.0)

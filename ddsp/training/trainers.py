@@ -13,6 +13,7 @@ Keras 3 notes:
   `build` creates every model and optimizer variable first and `restore`
   asserts that each of them received a value.
 """
+import contextlib
 import os
 import shutil
 import tempfile
@@ -65,7 +66,8 @@ class Trainer:
                lr_decay_rate: float = 0.98,
                grad_clip_norm: float = 3.0,
                restore_keys: Optional[Sequence[str]] = None,
-               lr_warmup_steps: int = 0):
+               lr_warmup_steps: int = 0,
+               ema_momentum: Optional[float] = None):
     """Creates the optimizer inside the strategy's scope.
 
     Args:
@@ -85,6 +87,16 @@ class Trainer:
         first steps; 0 (ddsp 3.7.0) starts at the full rate. Adam's first
         updates move every weight by about the learning rate whatever its
         gradient, see the README, "Learning quality".
+      ema_momentum: If set, Adam also keeps an exponential moving average of
+        the weights (Polyak averaging, Keras `use_ema`): `average =
+        ema_momentum * average + (1 - ema_momentum) * weights` after every
+        step. Checkpoints then hold the average as the model's weights (what
+        evaluation, sampling and export restore) and the training weights
+        under `training_weights` (what resuming continues from); see
+        `averaged_weights`. None (ddsp 3.7.0) keeps no average.
+
+    Raises:
+      ValueError: if `ema_momentum` is not in [0, 1).
     """
     self.model = model
     self.strategy = strategy
@@ -96,8 +108,14 @@ class Trainer:
     if lr_warmup_steps:
       self.learning_rate_schedule = LinearWarmup(self.learning_rate_schedule,
                                                  lr_warmup_steps)
+    if ema_momentum is not None and not 0.0 <= ema_momentum < 1.0:
+      raise ValueError(f'ema_momentum must be in [0, 1) or None; got '
+                       f'{ema_momentum!r}.')
+    self.ema_momentum = ema_momentum
     with self.strategy.scope():
-      self.optimizer = keras.optimizers.Adam(self.learning_rate_schedule)
+      self.optimizer = keras.optimizers.Adam(
+          self.learning_rate_schedule, use_ema=ema_momentum is not None,
+          ema_momentum=0.99 if ema_momentum is None else ema_momentum)
     self._jit_compile = False
     self._gradient_fn = None
 
@@ -133,10 +151,45 @@ class Trainer:
     Keys as in ddsp 3.7.0: `model/<attribute>/...`, `optimizer/_iterations`,
     `optimizer/_variables/<n>` (Adam's m and v per trainable variable, n >=
     1), `save_counter`. (3.7.0 also saved `optimizer/_current_learning_rate`,
-    which Keras 3 does not have; it is ignored when restoring.)
+    which Keras 3 does not have; it is ignored when restoring.) With
+    `ema_momentum` also `training_weights/<n>`, one per trainable variable.
     """
-    return tf.train.Checkpoint(model=model or self.model,
-                               optimizer=self._optimizer_state())
+    objects = dict(model=model or self.model,
+                   optimizer=self._optimizer_state())
+    if self._averages:
+      objects['training_weights'] = list(self._averages)
+    return tf.train.Checkpoint(**objects)
+
+  @property
+  def _averages(self):
+    """Adam's moving averages of the trainable variables ([] without)."""
+    return list(getattr(self.optimizer, '_model_variables_moving_average',
+                        None) or [])
+
+  def _swap_averages(self) -> None:
+    """Exchanges the model's trainable weights and their moving averages."""
+    for variable, average in zip(self.model.trainable_variables,
+                                 self._averages):
+      weights = tf.identity(variable)
+      variable.assign(average)
+      average.assign(weights)
+
+  @contextlib.contextmanager
+  def averaged_weights(self):
+    """Within the block the model holds the moving average of its weights.
+
+    The training weights come back on exit. Without `ema_momentum` the model
+    is left as it is. Used for saving (so checkpoints hold the average) and
+    for evaluating a model while it trains.
+    """
+    if not self._averages:
+      yield
+      return
+    self._swap_averages()
+    try:
+      yield
+    finally:
+      self._swap_averages()
 
   # ---------------------------------------------------------------------------
   # Checkpoints
@@ -177,7 +230,8 @@ class Trainer:
         max_to_keep=self.checkpoints_to_keep)
     prefix = os.path.join(save_dir, f'ckpt-{step}')
     try:
-      path = manager.save(checkpoint_number=step)
+      with self.averaged_weights():
+        path = manager.save(checkpoint_number=step)
     except (tf.errors.OpError, OSError) as e:
       train_util.remove_partial_checkpoint(prefix)
       raise train_util.CheckpointError(
@@ -215,9 +269,30 @@ class Trainer:
         train_util.restore_checkpoint(
             tf.train.Checkpoint(optimizer=self._optimizer_state()), path,
             partial=True)
+      elif self._averages:
+        self._restore_with_averages(path)
       else:
         train_util.restore_checkpoint(self.get_checkpoint(), path)
     logging.info('Restored %s (step %d).', path, self.current_step())
+
+  def _restore_with_averages(self, path: str) -> None:
+    """Restores a checkpoint into a trainer with `ema_momentum`.
+
+    A checkpoint written with averaging holds the average as the model and
+    the training weights apart: both come back in their places. One written
+    without (e.g. by ddsp 3.7.0) holds the training weights as the model:
+    the average starts from them.
+    """
+    names = {name for name, _ in tf.train.list_variables(path)}
+    if any(name.startswith('training_weights/') for name in names):
+      train_util.restore_checkpoint(self.get_checkpoint(), path)
+      self._swap_averages()
+      return
+    train_util.restore_checkpoint(tf.train.Checkpoint(
+        model=self.model, optimizer=self._optimizer_state()), path)
+    for variable, average in zip(self.model.trainable_variables,
+                                 self._averages):
+      average.assign(variable)
 
   def _optimizer_state(self) -> tf.train.Checkpoint:
     """The optimizer's own variables under their checkpoint keys.
@@ -228,8 +303,11 @@ class Trainer:
     would restore the whole model. This node holds only `_iterations` and
     the slots `_variables/<n>`.
     """
-    return tf.train.Checkpoint(_iterations=self.optimizer.iterations,
-                               _variables=list(self.optimizer.variables))
+    averages = {id(average) for average in self._averages}
+    return tf.train.Checkpoint(
+        _iterations=self.optimizer.iterations,
+        _variables=[v for v in self.optimizer.variables
+                    if id(v) not in averages])
 
   # ---------------------------------------------------------------------------
   # Distribution helpers
@@ -269,6 +347,9 @@ class Trainer:
           f'track), so they would not be saved: {", ".join(untracked)}.')
     with self.strategy.scope():
       self.optimizer.build(self.model.trainable_variables)
+    for variable, average in zip(self.model.trainable_variables,
+                                 self._averages):
+      average.assign(variable)  # Keras starts them at 0 until the 1st step.
     try:
       self.model.summary(print_fn=logging.info)
     except ValueError:  # Keras cannot summarise some subclassed models.
