@@ -168,32 +168,40 @@ def test_train_interrupt_resume_eval_and_sample(tmp_path, tiny_data):
 
 
 @pytest.fixture
-def run_main():
-  """Calls ddsp_run.main with flags in this process; returns its exit."""
+def run_main(capsys):
+  """Calls ddsp_run.main with flags in this process; returns its error line
+  (`run.exit_status` holds the exit status)."""
 
   def run(args):
     ddsp_run.FLAGS(['ddsp_run'] + args)
     with pytest.raises(SystemExit) as exit_info:
       ddsp_run.main([])
-    return str(exit_info.value.code)
+    code = exit_info.value.code
+    if isinstance(code, str):  # SystemExit(message): status 1.
+      run.exit_status = 1
+      return code
+    run.exit_status = code
+    return capsys.readouterr().err.rstrip('\n')
 
   yield run
   ddsp_run.FLAGS.unparse_flags()
   gin.clear_config()
 
 
-@pytest.mark.parametrize('bad_param, cause', [
-    ('NoSuchThing.value=1', "No configurable matching 'NoSuchThing'"),
-    ('Trainr.learning_rate=0.1', "Did you mean 'Trainer'"),
+@pytest.mark.parametrize('bad_param, cause, exit_status', [
+    ('NoSuchThing.value=1', "No configurable matching 'NoSuchThing'", 2),
+    ('Trainr.learning_rate=0.1', "Did you mean 'Trainer'", 2),
     ('Trainer.learning_rat=0.1',
-     "Trainer.learning_rat=0.1. Did you mean 'learning_rate'?"),
+     "Trainer.learning_rat=0.1. Did you mean 'learning_rate'?", 2),
+    ('Trainer.ema_momentum=1.5', 'ema_momentum must be in [0, 1)', 2),
     ('TFRecordProvider.file_pattern=\'/no/such/dir/*.tfrecord\'',
-     'No files matched pattern: /no/such/dir/*.tfrecord'),
+     'No files matched pattern: /no/such/dir/*.tfrecord', 1),
 ])
 def test_configuration_errors_end_in_one_line_before_any_step(
-    tmp_path, tiny_data, run_main, bad_param, cause):
+    tmp_path, tiny_data, run_main, bad_param, cause, exit_status):
   message = run_main(_flags(tmp_path / 'run',
                             params=_tiny_params(tiny_data) + [bad_param]))
+  assert run_main.exit_status == exit_status
   assert message.startswith('ddsp_run: error: ')
   assert cause in message
   assert '\n' not in message

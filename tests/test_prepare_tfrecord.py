@@ -671,7 +671,10 @@ def test_cli_ctrl_c_exits_130_and_leaves_no_output(tmp_path):
        f'--input_audio_filepatterns={long_wav}',
        f'--output_tfrecord_path={out_dir / "train.tfrecord"}',
        '--crepe_model=tiny'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-      text=True, cwd=tmp_path)
+      text=True, cwd=tmp_path,
+      # A shell's background job (e.g. `make test &`) ignores SIGINT, and
+      # so would the child; Ctrl-C reaches a foreground command.
+      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
   # The file's line: it is loaded and CREPE (about 20 s of work) starts.
   assert 'long.wav: 60.00 s' in process.stdout.readline()
   process.send_signal(signal.SIGINT)

@@ -305,10 +305,11 @@ def _signal_at_steps(trainer, signals_by_step):
 def test_ctrl_c_stops_after_the_step_with_a_checkpoint(tmp_path):
   trainer = fx.make_trainer()
   _signal_at_steps(trainer, {3})
+  handler = signal.getsignal(signal.SIGINT)
   _, step = _train(tmp_path, trainer, num_steps=100, steps_per_save=100)
   assert step == 3
   assert _ckpt_steps(tmp_path) == [3]
-  assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+  assert signal.getsignal(signal.SIGINT) is handler  # Restored.
 
 
 def test_second_ctrl_c_quits_at_once(tmp_path):

@@ -18,12 +18,15 @@ Gin files are looked up in the package's gin/ directory, then in each
 latest operative_config-*.gin of --restore_dir (the settings of the run being
 resumed or evaluated), then --gin_file and --gin_param in order; later
 bindings win. Unlike 3.7.0, an unknown name in --gin_file/--gin_param is an
-error, reported (like a missing file, unreadable data, a corrupt checkpoint,
-an unwritable or full save_dir or a NaN loss) in one line before or instead
-of training, with exit status 1; -v=1 adds the traceback. Ctrl-C or SIGTERM
+error, reported in one line before any step with exit status 2 (like a
+missing gin file or a setting the model or trainer rejects); a missing file
+pattern, unreadable data, a corrupt checkpoint, an unwritable or full
+save_dir or a NaN loss end in one line with exit status 1; -v=1 adds the
+traceback. Ctrl-C or SIGTERM
 stops after the current step with a checkpoint, then exits with 130 (143);
 a second Ctrl-C quits at once (130).
 """
+import contextlib
 import difflib
 import inspect
 import logging as logging_lib
@@ -168,16 +171,30 @@ _USER_ERRORS = (IOError, ValueError, FloatingPointError, RuntimeError,
                 tf.errors.OpError)
 
 
+class _SettingsError(Exception):
+  """A gin file or binding that cannot be used (exit status 2)."""
+
+
+@contextlib.contextmanager
+def _settings_phase():
+  """Reports errors of parsing gin and building the model as settings."""
+  try:
+    yield
+  except (IOError, ValueError) as e:
+    raise _SettingsError(e) from e
+
+
 def _run(save_dir: str, restore_dir: str) -> None:
   """Parses gin and runs the selected mode."""
-  parse_gin(restore_dir)
+  with _settings_phase():
+    parse_gin(restore_dir)
   if FLAGS.allow_memory_growth:
     allow_memory_growth()
 
   if FLAGS.mode == 'train':
     strategy = train_util.get_strategy(tpu=FLAGS.tpu,
                                        cluster_config=FLAGS.cluster_config)
-    with strategy.scope():
+    with strategy.scope(), _settings_phase():
       model = models.get_model()
       trainer = trainers.get_trainer_class()(model, strategy)
     kwargs = {}
@@ -194,7 +211,8 @@ def _run(save_dir: str, restore_dir: str) -> None:
                'command to resume.',
                128 + signal.Signals[train_util.last_stop_signal].value)
   else:
-    model = models.get_model()
+    with _settings_phase():
+      model = models.get_model()
     delay_start()
     run_mode = eval_util.evaluate if FLAGS.mode == 'eval' else eval_util.sample
     run_mode(data_provider=gin.REQUIRED, model=model, save_dir=save_dir,
@@ -239,13 +257,17 @@ def _message(error: BaseException) -> str:
 
 
 def main(unused_argv):
-  """Runs --mode; user errors end with exit status 1 and a one-line cause,
-  a stop signal with 128 + its number after the checkpoint is saved."""
+  """Runs --mode; errors end with a one-line cause and exit status 2 (the
+  settings) or 1 (the run), a stop signal with 128 + its number after the
+  checkpoint is saved."""
   save_dir = os.path.expanduser(FLAGS.save_dir)
   restore_dir = os.path.expanduser(FLAGS.restore_dir) or save_dir
   try:
     tf.io.gfile.makedirs(restore_dir)
     _run(save_dir, restore_dir)
+  except _SettingsError as e:
+    logging.debug('Traceback of the error below.', exc_info=True)
+    cli.fail('ddsp_run', _message(e.__cause__), cli.EXIT_USAGE)
   except _USER_ERRORS as e:
     logging.debug('Traceback of the error below.', exc_info=True)
     raise SystemExit(f'ddsp_run: error: {_message(e)}') from None

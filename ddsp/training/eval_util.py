@@ -71,7 +71,10 @@ def _restore(model, checkpoint_path: str, batch: TensorDict) -> None:
                                   checkpoint_path)
     return
   try:
-    model.restore(checkpoint_path)
+    # verbose=False: no TensorFlow warning for each optimizer slot and
+    # training weight in the checkpoint that a model-only restore leaves.
+    model.restore(checkpoint_path, verbose=False)
+    logging.info('Restored %s from %s', type(model).__name__, checkpoint_path)
   except (tf.errors.OpError, IndexError, AssertionError, ValueError) as e:
     raise train_util.CheckpointError(
         f'Cannot restore {checkpoint_path}: {train_util.first_line(e)}'
