@@ -22,9 +22,8 @@ error, reported in one line before any step with exit status 2 (like a
 missing gin file or a setting the model or trainer rejects); a missing file
 pattern, unreadable data, a corrupt checkpoint, an unwritable or full
 save_dir or a NaN loss end in one line with exit status 1; -v=1 adds the
-traceback. Ctrl-C or SIGTERM
-stops after the current step with a checkpoint, then exits with 130 (143);
-a second Ctrl-C quits at once (130).
+traceback. Ctrl-C or SIGTERM stops after the current step with a checkpoint,
+then exits with 130 (143); a second Ctrl-C quits at once (130).
 """
 import contextlib
 import difflib

@@ -166,6 +166,12 @@ class Trainer:
     return list(getattr(self.optimizer, '_model_variables_moving_average',
                         None) or [])
 
+  def _start_averages(self) -> None:
+    """Sets the moving averages to the model's current trainable weights."""
+    for variable, average in zip(self.model.trainable_variables,
+                                 self._averages):
+      average.assign(variable)
+
   def _swap_averages(self) -> None:
     """Exchanges the model's trainable weights and their moving averages."""
     for variable, average in zip(self.model.trainable_variables,
@@ -290,9 +296,7 @@ class Trainer:
       return
     train_util.restore_checkpoint(tf.train.Checkpoint(
         model=self.model, optimizer=self._optimizer_state()), path)
-    for variable, average in zip(self.model.trainable_variables,
-                                 self._averages):
-      average.assign(variable)
+    self._start_averages()
 
   def _optimizer_state(self) -> tf.train.Checkpoint:
     """The optimizer's own variables under their checkpoint keys.
@@ -347,9 +351,7 @@ class Trainer:
           f'track), so they would not be saved: {", ".join(untracked)}.')
     with self.strategy.scope():
       self.optimizer.build(self.model.trainable_variables)
-    for variable, average in zip(self.model.trainable_variables,
-                                 self._averages):
-      average.assign(variable)  # Keras starts them at 0 until the 1st step.
+    self._start_averages()  # Keras keeps them at 0 until the first step.
     try:
       self.model.summary(print_fn=logging.info)
     except ValueError:  # Keras cannot summarise some subclassed models.
